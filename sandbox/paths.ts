@@ -1,0 +1,8 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+/** The sandbox's own folder. */
+export const sandboxFolder = dirname(fileURLToPath(import.meta.url));
+
+/** The repository root, which holds plugin.manifest.json. */
+export const projectRootFolder = resolve(sandboxFolder, '..');
