@@ -26,6 +26,7 @@ export async function up({ context: queryInterface }: { context: QueryInterface 
     decided_at: { type: DataTypes.DATE, allowNull: true },
     // Normalised copies of the subject's name and date of birth, for the staff list's search
     // and sort without a query per row to the host.
+    display_name: { type: DataTypes.STRING(400), allowNull: false, defaultValue: '' },
     search_name: { type: DataTypes.STRING(400), allowNull: false, defaultValue: '' },
     birth_date: { type: DataTypes.STRING(10), allowNull: true },
     details_changed_in_host: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },

@@ -28,6 +28,8 @@ export interface SandboxOptions {
   clock?: { now(): Date };
   /** Address of the Stripe API when it is the emulator rather than api.stripe.com. */
   stripeApiEndpoint?: StripeConfiguration['apiEndpoint'];
+  /** The sandbox's address as browsers reach it; without it, the request's own address. */
+  publicUrl?: string;
   /** Folder holding plugin.manifest.json; the project root by default. */
   pluginRoot?: string;
 }
@@ -157,6 +159,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     logger: logger.child({ plugin: manifest.id }),
     clock,
     ...(options.stripeApiEndpoint ? { stripeApiEndpoint: options.stripeApiEndpoint } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     contextOf: (request) => contexts.get(request),
     renderPage,
     csrfToken: (request) => csrf.generateToken(request),

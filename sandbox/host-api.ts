@@ -37,6 +37,8 @@ export interface HostApiDependencies {
   logger: Logger;
   clock: { now(): Date };
   stripeApiEndpoint?: StripeConfiguration['apiEndpoint'];
+  /** The sandbox's address as browsers reach it, such as `http://127.0.0.1:3000`. */
+  publicUrl?: string;
   contextOf(request: Request): RequestContext | undefined;
   renderPage(request: Request, response: Response, page: PageRender): void;
   csrfToken(request: Request): string;
@@ -196,6 +198,12 @@ export function createHostApi(dependencies: HostApiDependencies): { hostApi: Hos
       },
       handleStripeWebhooks(handler) {
         registry.stripeWebhookHandler = handler;
+      },
+      absoluteUrl(request, path) {
+        // Tests run on random ports without a configured address, so the sandbox falls back
+        // to the address the request came to.
+        const base = dependencies.publicUrl ?? `${request.protocol}://${request.get('host')}`;
+        return new URL(path, base).toString();
       },
     },
 

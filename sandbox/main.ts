@@ -26,6 +26,7 @@ const sandbox = await createSandbox({
   databaseUrl: config.databaseUrl,
   secrets,
   logger,
+  publicUrl,
   stripeApiEndpoint: { host: config.host, port: config.stripeEmulatorPort, protocol: 'http' },
 });
 const { seeded } = await seedDemoData(sandbox.models, secrets, logger);

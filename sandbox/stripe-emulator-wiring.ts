@@ -7,21 +7,29 @@ import { parseHostId, toHostPatient } from './host-api.js';
  * Creates the Stripe Identity emulator for a sandbox: each practice with Stripe keys is an
  * emulated account whose events go to the practice's webhook endpoint on this host.
  */
-export function createSandboxStripeEmulator(options: { sandbox: Sandbox; publicUrl: string; logger: Logger; clock?: { now(): Date } }): StripeEmulator {
-  const { sandbox, publicUrl } = options;
+export function createSandboxStripeEmulator(options: {
+  /** The sandbox, or a function returning it when the emulator must start first (tests). */
+  sandbox: Sandbox | (() => Sandbox);
+  /** The sandbox's address for webhook deliveries, or a function returning it. */
+  publicUrl: string | (() => string);
+  logger: Logger;
+  clock?: { now(): Date };
+}): StripeEmulator {
+  const currentSandbox = () => (typeof options.sandbox === 'function' ? options.sandbox() : options.sandbox);
+  const currentPublicUrl = () => (typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl);
 
   return createStripeEmulator({
     logger: options.logger.child({ component: 'stripe-emulator' }),
     ...(options.clock ? { clock: options.clock } : {}),
     async resolveAccount(secretKey) {
-      const practice = await sandbox.models.Practice.findOne({ where: { stripeSecretKey: secretKey } });
+      const practice = await currentSandbox().models.Practice.findOne({ where: { stripeSecretKey: secretKey } });
       if (!practice?.stripeWebhookSigningSecret || !practice.stripeWebhookEndpointKey) {
         return null;
       }
       return {
         accountId: `acct_sandbox${practice.id}`,
         webhookSigningSecret: practice.stripeWebhookSigningSecret,
-        webhookUrl: `${publicUrl}/webhooks/stripe/${practice.stripeWebhookEndpointKey}`,
+        webhookUrl: `${currentPublicUrl()}/webhooks/stripe/${practice.stripeWebhookEndpointKey}`,
       };
     },
     // Only the sandbox does this: it prefills the hosted page with the practice's record so a
@@ -32,7 +40,7 @@ export function createSandboxStripeEmulator(options: { sandbox: Sandbox; publicU
       if (practiceId === null || patientId === null) {
         return null;
       }
-      const row = await sandbox.models.Patient.findOne({ where: { id: patientId, practiceId } });
+      const row = await currentSandbox().models.Patient.findOne({ where: { id: patientId, practiceId } });
       if (!row) {
         return null;
       }

@@ -51,6 +51,8 @@ export class AccessRequestRow extends Model<InferAttributes<AccessRequestRow>, I
   declare decisionReason: string | null;
   declare decidedByStaffId: string | null;
   declare decidedAt: Date | null;
+  /** The subject's name as the host holds it, for the staff list. */
+  declare displayName: string;
   declare searchName: string;
   declare birthDate: string | null;
   declare detailsChangedInHost: boolean;
@@ -177,6 +179,7 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
       decisionReason: DataTypes.TEXT,
       decidedByStaffId: DataTypes.STRING(64),
       decidedAt: DataTypes.DATE,
+      displayName: DataTypes.STRING(400),
       searchName: DataTypes.STRING(400),
       birthDate: DataTypes.STRING(10),
       detailsChangedInHost: DataTypes.BOOLEAN,

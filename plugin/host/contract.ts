@@ -214,6 +214,12 @@ export interface HostApi {
     mountPortal(router: Router): void;
     /** Receives Stripe's webhook calls for every practice. */
     handleStripeWebhooks(handler: StripeWebhookHandler): void;
+    /**
+     * Absolute URL of a path on this host as the patient's browser reaches it, for addresses
+     * handed to other services (Stripe's `return_url`). Built from the host's configured
+     * public address, never from the request's Host header.
+     */
+    absoluteUrl(request: Request, path: string): string;
   };
 
   views: {

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import { renderSettingsPage } from '../settings/settings-page.js';
 import { updateSettings } from '../settings/update-settings.js';
+import { decideOnRequest } from '../access/decide-handler.js';
 
 type Handler = (plugin: PluginContext, request: Request, response: Response) => Promise<void>;
 
@@ -16,6 +17,7 @@ export function createStaffRouter(plugin: PluginContext): Router {
 
   router.get('/', require('clinicalAccess.viewList'), handle((p, request, response) => renderSettingsPage(p, request, response)));
   router.post('/settings', require('clinicalAccess.changeSettings'), handle(updateSettings));
+  router.post('/requests/:requestId/decision', require('clinicalAccess.decide'), handle(decideOnRequest));
 
   return router;
 }

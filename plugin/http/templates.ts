@@ -34,6 +34,8 @@ export async function loadTemplates(folder: string): Promise<Templates> {
     return root.t(key, options.hash as Record<string, unknown>);
   });
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  // Builds a locale key from parts, e.g. (concat "clinicalAccess.reasons." code).
+  handlebars.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
 
   for (const path of await listTemplates(folder)) {
     const name = relative(folder, path).split(sep).join('/').replace(/\.hbs$/, '');

@@ -1,0 +1,140 @@
+import { Op, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import type { HostPatient } from '../host/contract.js';
+import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
+import type { AuditActor, AuditTrail } from '../audit/audit-trail.js';
+
+/** Names and date of birth folded for the staff list's search: lower case, no accents. */
+export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string {
+  return [...patient.givenNames, patient.familyName]
+    .join(' ')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[’'ʼ‘`-]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 400);
+}
+
+export interface Transition {
+  /** Statuses the request may be in for the transition to apply. */
+  from: readonly AccessStatus[];
+  to: AccessStatus;
+  actor: AuditActor;
+  /** Audit action, for example `access.approved`. */
+  action: string;
+  /** Other columns to set with the status. */
+  fields?: Partial<Pick<AccessRequestRow, 'identityMethod' | 'identityVerifiedAt' | 'currentVerificationId' | 'statusReason' | 'decisionReason' | 'decidedByStaffId' | 'decidedAt'>>;
+  /** The version the caller read; when given, a request changed since then is not touched. */
+  expectedVersion?: number;
+  details?: Record<string, unknown>;
+}
+
+export type TransitionResult = { applied: true; request: AccessRequestRow } | { applied: false; current: AccessRequestRow };
+
+export interface AccessService {
+  /** The patient's current request for their own record, or null. */
+  find(practiceId: string, patientId: string, transaction?: Transaction): Promise<AccessRequestRow | null>;
+  findById(practiceId: string, requestId: number, transaction?: Transaction): Promise<AccessRequestRow | null>;
+  /** Creates the patient's request in `identity_pending`, or returns the one that exists. */
+  create(practiceId: string, patient: HostPatient): Promise<AccessRequestRow>;
+  /**
+   * Moves a request to another status if it is still in one of `from` (and at
+   * `expectedVersion`, when given), and records the change in the audit trail in the same
+   * transaction. Two concurrent transitions of one request never both apply.
+   */
+  transition(request: AccessRequestRow, transition: Transition, transaction?: Transaction): Promise<TransitionResult>;
+}
+
+export function createAccessService(dependencies: { sequelize: Sequelize; models: PluginModels; audit: AuditTrail; clock: { now(): Date } }): AccessService {
+  const { sequelize, models, audit, clock } = dependencies;
+
+  const find = (practiceId: string, patientId: string, transaction?: Transaction) =>
+    models.AccessRequest.findOne({
+      where: { practiceId, viewerPatientId: patientId, subjectPatientId: patientId },
+      ...(transaction ? { transaction } : {}),
+    });
+
+  const findById = (practiceId: string, requestId: number, transaction?: Transaction) =>
+    models.AccessRequest.findOne({ where: { practiceId, id: requestId }, ...(transaction ? { transaction } : {}) });
+
+  const create = async (practiceId: string, patient: HostPatient): Promise<AccessRequestRow> => {
+    const existing = await find(practiceId, patient.id);
+    if (existing) {
+      return existing;
+    }
+    const now = clock.now();
+    try {
+      return await sequelize.transaction(async (transaction) => {
+        const request = await models.AccessRequest.create(
+          {
+            practiceId,
+            viewerPatientId: patient.id,
+            subjectPatientId: patient.id,
+            status: 'identity_pending',
+            version: 1,
+            identityMethod: null,
+            identityVerifiedAt: null,
+            currentVerificationId: null,
+            statusReason: null,
+            decisionReason: null,
+            decidedByStaffId: null,
+            decidedAt: null,
+            displayName: [...patient.givenNames, patient.familyName].join(' ').slice(0, 400),
+            searchName: searchNameOf(patient),
+            birthDate: patient.birthDate,
+            detailsChangedInHost: false,
+            lastChangedAt: now,
+          },
+          { transaction },
+        );
+        await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
+        return request;
+      });
+    } catch (error) {
+      // A second tab submitted at the same moment; its request is the patient's request.
+      if (error instanceof UniqueConstraintError) {
+        return (await find(practiceId, patient.id))!;
+      }
+      throw error;
+    }
+  };
+
+  const transition = async (request: AccessRequestRow, change: Transition, outer?: Transaction): Promise<TransitionResult> => {
+    const run = async (transaction: Transaction): Promise<TransitionResult> => {
+      const where: Record<string | symbol, unknown> = {
+        id: request.id,
+        practiceId: request.practiceId,
+        status: { [Op.in]: [...change.from] },
+      };
+      if (change.expectedVersion !== undefined) {
+        where.version = change.expectedVersion;
+      }
+
+      const [updatedRows] = await models.AccessRequest.update(
+        { ...change.fields, status: change.to, version: sequelize.literal('version + 1') as unknown as number, lastChangedAt: clock.now() },
+        { where, transaction },
+      );
+      const current = (await findById(request.practiceId, request.id, transaction))!;
+      if (updatedRows !== 1) {
+        return { applied: false, current };
+      }
+
+      await audit.record(
+        {
+          practiceId: request.practiceId,
+          actor: change.actor,
+          action: change.action,
+          patientId: request.subjectPatientId,
+          details: { from: request.status, to: change.to, ...change.details },
+        },
+        transaction,
+      );
+      return { applied: true, request: current };
+    };
+
+    return outer ? run(outer) : sequelize.transaction(run);
+  };
+
+  return { find, findById, create, transition };
+}

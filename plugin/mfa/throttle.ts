@@ -1,0 +1,158 @@
+/**
+ * Throttling and lockout of MFA code attempts, stored in the factor row so that every server
+ * process sharing the database applies the same limits.
+ *
+ * An attempt is counted before its code is evaluated: one transaction increments
+ * `failed_attempts` if the factor is not locked and sets `locked_until` from the new count.
+ * Concurrent guesses therefore cannot all be evaluated before any of them is counted. A
+ * success resets the counter afterwards, so `failed_attempts` counts the consecutive attempts
+ * that have not succeeded, including any still being evaluated.
+ */
+import { Op, type Sequelize } from 'sequelize';
+import type { MfaFactorRow, PluginModels } from '../db/models.js';
+
+/**
+ * Consecutive failures that cost nothing. A patient who mistypes or enters a code just as it
+ * changes rarely fails more than a few times in a row, so the first four never delay them.
+ */
+export const MFA_FREE_FAILURES = 4;
+
+/**
+ * Lock after the first failure beyond the free ones. Each further failure doubles the lock
+ * (1, 2, 4, 8, 16, 32 minutes) up to the maximum, so a patient who errs a few more times waits
+ * briefly while online guessing slows to one guess an hour.
+ */
+export const MFA_FIRST_LOCK_MINUTES = 1;
+
+/** The longest timed lock, so a patient locked out by someone else's guesses waits at most an hour. */
+export const MFA_MAX_LOCK_MINUTES = 60;
+
+/**
+ * Consecutive failures after which the factor stays locked until staff reset MFA. NIST SP
+ * 800-63B (revision 3, section 5.2.2) allows at most 100. With three codes accepted per
+ * attempt (±1 time step), 50 random guesses succeed with a probability of at most
+ * 50 × 3 / 10^6 = 1.5 × 10^-4.
+ */
+export const MFA_HARD_LOCK_FAILURES = 50;
+
+/** Whether a factor accepts attempts, and if not, until when. */
+export type LockState =
+  | { locked: false }
+  | { locked: true; hardLock: false; until: Date }
+  | { locked: true; hardLock: true };
+
+/**
+ * Returns how long the lock lasts after `failedAttempts` consecutive failures, in
+ * milliseconds: 0 for the free failures, and null from the hard-lock count on, because that
+ * lock has no end.
+ */
+export function lockDurationAfter(failedAttempts: number): number | null {
+  if (failedAttempts >= MFA_HARD_LOCK_FAILURES) {
+    return null;
+  }
+  if (failedAttempts <= MFA_FREE_FAILURES) {
+    return 0;
+  }
+  const doublings = failedAttempts - MFA_FREE_FAILURES - 1;
+  // Math.min before Math.pow would still overflow for large counts, so cap the exponent too.
+  const minutes = Math.min(MFA_FIRST_LOCK_MINUTES * 2 ** Math.min(doublings, 30), MFA_MAX_LOCK_MINUTES);
+  return minutes * 60_000;
+}
+
+/** Reads the lock state of a factor row at `now`. */
+export function lockStateOf(factor: Pick<MfaFactorRow, 'failedAttempts' | 'lockedUntil'>, now: Date): LockState {
+  if (Number(factor.failedAttempts) >= MFA_HARD_LOCK_FAILURES) {
+    return { locked: true, hardLock: true };
+  }
+  if (factor.lockedUntil !== null && factor.lockedUntil.getTime() > now.getTime()) {
+    return { locked: true, hardLock: false, until: factor.lockedUntil };
+  }
+  return { locked: false };
+}
+
+/** Result of asking to evaluate one code. */
+export type AttemptClaim =
+  | {
+      admitted: true;
+      /** The count including this attempt, which stands unless the attempt succeeds. */
+      failedAttempts: number;
+      /** The lock that stands if this attempt fails: null when none, or for the hard lock. */
+      lockedUntil: Date | null;
+    }
+  | { admitted: false; lock: LockState };
+
+/**
+ * Counts one attempt against the factor before its code is evaluated, and locks the factor
+ * as the new count requires. Returns `admitted: false` with the current lock when the factor
+ * is locked, or when the row no longer exists (reported as a hard lock, so nothing is
+ * evaluated against a factor being reset).
+ *
+ * The increment is one conditional UPDATE, and the row stays locked until the transaction
+ * commits (on SQLite the whole database does), so concurrent attempts from any process are
+ * counted one after another and none passes a lock that another has just set.
+ */
+export async function claimAttempt(
+  dependencies: { sequelize: Sequelize; models: PluginModels },
+  factorId: number,
+  now: Date,
+): Promise<AttemptClaim> {
+  const { sequelize, models } = dependencies;
+
+  return sequelize.transaction(async (transaction) => {
+    const [counted] = await models.MfaFactor.update(
+      stampFactorUpdate({ failedAttempts: sequelize.literal('failed_attempts + 1') }, now),
+      {
+        where: {
+          id: factorId,
+          failedAttempts: { [Op.lt]: MFA_HARD_LOCK_FAILURES },
+          [Op.or]: [{ lockedUntil: null }, { lockedUntil: { [Op.lte]: now } }],
+        },
+        silent: true,
+        transaction,
+      },
+    );
+
+    const factor = await models.MfaFactor.findByPk(factorId, { transaction, lock: transaction.LOCK.UPDATE });
+    if (factor === null) {
+      return { admitted: false, lock: { locked: true, hardLock: true } };
+    }
+    if (counted !== 1) {
+      return { admitted: false, lock: lockStateOf(factor, now) };
+    }
+
+    const failedAttempts = Number(factor.failedAttempts);
+    const duration = lockDurationAfter(failedAttempts);
+    if (duration === 0) {
+      return { admitted: true, failedAttempts, lockedUntil: null };
+    }
+
+    // MySQL and MariaDB store DATE columns to the whole second, so round the end of the lock
+    // up to a whole second rather than let the database shorten it.
+    const lockedUntil = duration === null ? null : new Date(Math.ceil((now.getTime() + duration) / 1000) * 1000);
+    await models.MfaFactor.update(stampFactorUpdate({ lockedUntil }, now), {
+      where: { id: factorId },
+      silent: true,
+      transaction,
+    });
+    return { admitted: true, failedAttempts, lockedUntil };
+  });
+}
+
+/** Clears the counter and any timed lock after a successful attempt. */
+export async function resetAttempts(models: PluginModels, factorId: number, now: Date): Promise<void> {
+  await models.MfaFactor.update(stampFactorUpdate({ failedAttempts: 0, lockedUntil: null }, now), {
+    where: { id: factorId },
+    silent: true,
+  });
+}
+
+/** Values for `MfaFactor.update`: column values, or SQL expressions such as an increment. */
+export type FactorUpdate = Parameters<PluginModels['MfaFactor']['update']>[0];
+
+/**
+ * Adds `updatedAt` from the injected clock. Pass `silent: true` with the update, because
+ * Sequelize otherwise overwrites `updatedAt` with the system time.
+ */
+export function stampFactorUpdate(values: FactorUpdate, now: Date): FactorUpdate {
+  return { ...values, updatedAt: now } as FactorUpdate;
+}
