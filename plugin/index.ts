@@ -59,7 +59,7 @@ export async function register(host: HostApi, options: PluginOptions = {}): Prom
   const access = createAccessService({ sequelize, models, audit, clock: host.clock });
   const clinicalSessions = createClinicalSessions({ models, clock: host.clock, limits: options.clinicalSessionLimits ?? DEFAULT_CLINICAL_SESSION_LIMITS });
   const notifier = createAccessNotifier({ host, translator, defaultLocale: manifest.defaultLocale });
-  const decisions = createDecisions({ access, clinicalSessions, notifier, clock: host.clock });
+  const decisions = createDecisions({ access, clinicalSessions, notifier, audit, clock: host.clock });
   const identity = createIdentityService({
     sequelize,
     models,

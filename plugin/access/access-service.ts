@@ -16,6 +16,11 @@ export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyNa
     .slice(0, 400);
 }
 
+/** The distinct words of a search name, for the token index. */
+export function nameTokensOf(searchName: string): string[] {
+  return [...new Set(searchName.split(' ').filter((token) => token.length > 0).map((token) => token.slice(0, 100)))];
+}
+
 export interface Transition {
   /** Statuses the request may be in for the transition to apply. */
   from: readonly AccessStatus[];
@@ -44,6 +49,8 @@ export interface AccessService {
    * transaction. Two concurrent transitions of one request never both apply.
    */
   transition(request: AccessRequestRow, transition: Transition, transaction?: Transaction): Promise<TransitionResult>;
+  /** Copies the patient's current name and date of birth into the request and its search index. */
+  refreshPatientDetails(request: AccessRequestRow, patient: HostPatient, transaction: Transaction): Promise<void>;
 }
 
 export function createAccessService(dependencies: { sequelize: Sequelize; models: PluginModels; audit: AuditTrail; clock: { now(): Date } }): AccessService {
@@ -57,6 +64,23 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
 
   const findById = (practiceId: string, requestId: number, transaction?: Transaction) =>
     models.AccessRequest.findOne({ where: { practiceId, id: requestId }, ...(transaction ? { transaction } : {}) });
+
+  const replaceNameTokens = async (practiceId: string, requestId: number, searchName: string, transaction: Transaction) => {
+    await models.RequestNameToken.destroy({ where: { requestId }, transaction });
+    await models.RequestNameToken.bulkCreate(
+      nameTokensOf(searchName).map((token) => ({ practiceId, requestId, token })),
+      { transaction },
+    );
+  };
+
+  const refreshPatientDetails = async (request: AccessRequestRow, patient: HostPatient, transaction: Transaction) => {
+    const searchName = searchNameOf(patient);
+    await models.AccessRequest.update(
+      { displayName: [...patient.givenNames, patient.familyName].join(' ').slice(0, 400), searchName, birthDate: patient.birthDate },
+      { where: { id: request.id, practiceId: request.practiceId }, transaction },
+    );
+    await replaceNameTokens(request.practiceId, request.id, searchName, transaction);
+  };
 
   const create = async (practiceId: string, patient: HostPatient): Promise<AccessRequestRow> => {
     const existing = await find(practiceId, patient.id);
@@ -88,6 +112,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
           },
           { transaction },
         );
+        await replaceNameTokens(practiceId, request.id, request.searchName, transaction);
         await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
         return request;
       });
@@ -136,5 +161,5 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
     return outer ? run(outer) : sequelize.transaction(run);
   };
 
-  return { find, findById, create, transition };
+  return { find, findById, create, transition, refreshPatientDetails };
 }

@@ -2,6 +2,7 @@ import type { AccessRequestRow, AccessStatus } from '../db/models.js';
 import type { AccessService } from './access-service.js';
 import type { ClinicalSessions } from './clinical-sessions.js';
 import type { AccessNotifier } from './notifier.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 
 export type Decision = 'approve' | 'deny' | 'revoke';
 
@@ -15,6 +16,8 @@ export const DECISION_RULES: Record<Decision, { from: readonly AccessStatus[]; t
 export interface DecisionInput {
   practiceId: string;
   staffId: string;
+  /** The staff member's name at the time, kept in the trail. */
+  staffName: string;
   requestId: number;
   decision: Decision;
   /** Version of the request shown on the staff member's page. */
@@ -31,8 +34,26 @@ export interface Decisions {
   decide(input: DecisionInput): Promise<DecisionResult>;
 }
 
-export function createDecisions(dependencies: { access: AccessService; clinicalSessions: ClinicalSessions; notifier: AccessNotifier; clock: { now(): Date } }): Decisions {
-  const { access, clinicalSessions, notifier, clock } = dependencies;
+export function createDecisions(dependencies: {
+  access: AccessService;
+  clinicalSessions: ClinicalSessions;
+  notifier: AccessNotifier;
+  audit: AuditTrail;
+  clock: { now(): Date };
+}): Decisions {
+  const { access, clinicalSessions, notifier, audit, clock } = dependencies;
+
+  /** Records a refused decision too, so the trail shows both of two concurrent attempts. */
+  const reject = async (input: DecisionInput, reason: Exclude<DecisionResult, { outcome: 'applied' }>['reason'], current: AccessRequestRow): Promise<DecisionResult> => {
+    await audit.record({
+      practiceId: input.practiceId,
+      actor: { type: 'staff', id: input.staffId },
+      action: 'access.decisionRejected',
+      patientId: current.subjectPatientId,
+      details: { decision: input.decision, reason, status: current.status, staffName: input.staffName },
+    });
+    return { outcome: 'rejected', reason, current };
+  };
 
   const decide = async (input: DecisionInput): Promise<DecisionResult> => {
     const request = await access.findById(input.practiceId, input.requestId);
@@ -40,14 +61,14 @@ export function createDecisions(dependencies: { access: AccessService; clinicalS
       return { outcome: 'rejected', reason: 'notFound', current: null };
     }
     if (request.version !== input.expectedVersion) {
-      return { outcome: 'rejected', reason: 'staleVersion', current: request };
+      return reject(input, 'staleVersion', request);
     }
     const rule = DECISION_RULES[input.decision];
     if (!rule.from.includes(request.status)) {
-      return { outcome: 'rejected', reason: 'notAllowedFromStatus', current: request };
+      return reject(input, 'notAllowedFromStatus', request);
     }
     if (input.decision === 'approve' && !request.identityVerifiedAt) {
-      return { outcome: 'rejected', reason: 'identityNotVerified', current: request };
+      return reject(input, 'identityNotVerified', request);
     }
 
     const result = await access.transition(request, {
@@ -57,10 +78,10 @@ export function createDecisions(dependencies: { access: AccessService; clinicalS
       actor: { type: 'staff', id: input.staffId },
       action: rule.action,
       fields: { decisionReason: input.reason ?? null, decidedByStaffId: input.staffId, decidedAt: clock.now(), statusReason: null },
-      details: { reason: input.reason ?? null, messageSent: Boolean(input.messageToPatient) },
+      details: { reason: input.reason ?? null, messageSent: Boolean(input.messageToPatient), staffName: input.staffName },
     });
     if (!result.applied) {
-      return { outcome: 'rejected', reason: 'staleVersion', current: result.current };
+      return reject(input, 'staleVersion', result.current);
     }
 
     if (input.decision === 'revoke') {

@@ -10,6 +10,10 @@ export interface AccessNotifier {
   decisionMade(request: AccessRequestRow, decision: Decision, messageToPatient: string | null): Promise<void>;
   /** Tells the patient their access was approved without staff, under auto-approve. */
   autoApproved(request: AccessRequestRow, locale: string): Promise<void>;
+  /** Tells the patient staff removed their authenticator, so they set it up again. */
+  mfaReset(request: AccessRequestRow, locale: string): Promise<void>;
+  /** Tells the patient a recovery code was used, in case it was not them. */
+  recoveryCodeUsed(request: AccessRequestRow, locale: string, remaining: number): Promise<void>;
 }
 
 /**
@@ -19,9 +23,10 @@ export interface AccessNotifier {
 export function createAccessNotifier(dependencies: { host: Pick<HostApi, 'notifications' | 'logger'>; translator: Translator; defaultLocale: string }): AccessNotifier {
   const { host, translator, defaultLocale } = dependencies;
 
-  const sendToPatient = async (request: AccessRequestRow, key: string, locale: string, message: string | null) => {
+  const sendToPatient = async (request: AccessRequestRow, key: string, locale: string, message: string | null, values: Record<string, unknown> = {}) => {
     const t = translator.forLocale(locale);
-    const body = message ? `${t(`clinicalAccess.notifications.${key}.body`)}\n\n${t('clinicalAccess.notifications.messageFromPractice')}\n${message}` : t(`clinicalAccess.notifications.${key}.body`);
+    const text = t(`clinicalAccess.notifications.${key}.body`, values);
+    const body = message ? `${text}\n\n${t('clinicalAccess.notifications.messageFromPractice')}\n${message}` : text;
     try {
       await host.notifications.sendToPatient(request.practiceId, request.subjectPatientId, { subject: t(`clinicalAccess.notifications.${key}.subject`), body });
     } catch (error) {
@@ -48,6 +53,12 @@ export function createAccessNotifier(dependencies: { host: Pick<HostApi, 'notifi
     },
     async autoApproved(request, locale) {
       await sendToPatient(request, 'approved', locale, null);
+    },
+    async mfaReset(request, locale) {
+      await sendToPatient(request, 'mfaReset', locale, null);
+    },
+    async recoveryCodeUsed(request, locale, remaining) {
+      await sendToPatient(request, 'recoveryCodeUsed', locale, null, { count: remaining });
     },
   };
 }

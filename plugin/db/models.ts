@@ -4,6 +4,8 @@ export class PracticeSettingsRow extends Model<InferAttributes<PracticeSettingsR
   declare practiceId: string;
   declare enabled: boolean;
   declare autoApprove: boolean;
+  /** Whether a patient whose MFA staff reset must verify their identity again. */
+  declare reverifyAfterMfaReset: boolean;
   declare version: number;
   declare updatedByStaffId: string | null;
 }
@@ -120,6 +122,13 @@ export class WebhookEventRow extends Model<InferAttributes<WebhookEventRow>, Inf
   declare receivedAt: Date;
 }
 
+export class RequestNameTokenRow extends Model<InferAttributes<RequestNameTokenRow>, InferCreationAttributes<RequestNameTokenRow>> {
+  declare id: CreationOptional<number>;
+  declare practiceId: string;
+  declare requestId: number;
+  declare token: string;
+}
+
 export interface PluginModels {
   PracticeSettings: ModelStatic<PracticeSettingsRow>;
   AuditEvent: ModelStatic<AuditEventRow>;
@@ -129,6 +138,7 @@ export interface PluginModels {
   RecoveryCode: ModelStatic<RecoveryCodeRow>;
   ClinicalSession: ModelStatic<ClinicalSessionRow>;
   WebhookEvent: ModelStatic<WebhookEventRow>;
+  RequestNameToken: ModelStatic<RequestNameTokenRow>;
 }
 
 /**
@@ -142,6 +152,7 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
       practiceId: { type: DataTypes.STRING(64), primaryKey: true },
       enabled: DataTypes.BOOLEAN,
       autoApprove: DataTypes.BOOLEAN,
+      reverifyAfterMfaReset: DataTypes.BOOLEAN,
       version: DataTypes.INTEGER,
       updatedByStaffId: DataTypes.STRING(64),
     },
@@ -266,5 +277,16 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
     { tableName: 'cra_webhook_events', underscored: true, timestamps: false },
   );
 
-  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent };
+  const RequestNameToken = sequelize.define<RequestNameTokenRow>(
+    'CraRequestNameToken',
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      practiceId: DataTypes.STRING(64),
+      requestId: DataTypes.BIGINT,
+      token: DataTypes.STRING(100),
+    },
+    { tableName: 'cra_request_name_tokens', underscored: true, timestamps: false },
+  );
+
+  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent, RequestNameToken };
 }

@@ -2,13 +2,16 @@ import { Router, type Request, type Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import { renderSettingsPage } from '../settings/settings-page.js';
 import { updateSettings } from '../settings/update-settings.js';
-import { decideOnRequest } from '../access/decide-handler.js';
+import { showAccessList } from '../staff/list-page.js';
+import { showPatientAccess } from '../staff/patient-page.js';
+import { decideOnRequest, resetMfa, verifyInPerson } from '../staff/patient-actions.js';
 
 type Handler = (plugin: PluginContext, request: Request, response: Response) => Promise<void>;
 
 /**
  * Staff routes, mounted by the host under Settings > Patient Portal > Clinical Record Access.
- * Each route names the permission it needs.
+ * Each route names the permission it needs, and every query is scoped to the staff member's
+ * practice, so an id from another practice is answered with 404.
  */
 export function createStaffRouter(plugin: PluginContext): Router {
   const router = Router();
@@ -17,7 +20,11 @@ export function createStaffRouter(plugin: PluginContext): Router {
 
   router.get('/', require('clinicalAccess.viewList'), handle((p, request, response) => renderSettingsPage(p, request, response)));
   router.post('/settings', require('clinicalAccess.changeSettings'), handle(updateSettings));
-  router.post('/requests/:requestId/decision', require('clinicalAccess.decide'), handle(decideOnRequest));
+  router.get('/access', require('clinicalAccess.viewList'), handle(showAccessList));
+  router.get('/access/:requestId', require('clinicalAccess.viewList'), handle((p, request, response) => showPatientAccess(p, request, response)));
+  router.post('/access/:requestId/decision', require('clinicalAccess.decide'), handle(decideOnRequest));
+  router.post('/access/:requestId/verify-in-person', require('clinicalAccess.verifyInPerson'), handle(verifyInPerson));
+  router.post('/access/:requestId/reset-mfa', require('clinicalAccess.resetMfa'), handle(resetMfa));
 
   return router;
 }

@@ -34,6 +34,7 @@ export async function loadTemplates(folder: string): Promise<Templates> {
     return root.t(key, options.hash as Record<string, unknown>);
   });
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  handlebars.registerHelper('or', (...values: unknown[]) => values.slice(0, -1).some(Boolean));
   // Builds a locale key from parts, e.g. (concat "clinicalAccess.reasons." code).
   handlebars.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
 

@@ -124,16 +124,14 @@ export async function showJourney(plugin: PluginContext, request: Request, respo
     case 'record': {
       const mfa = await plugin.mfa.status(context.practice.id, context.patient.id);
       const t = plugin.translator.forLocale(context.locale);
-      const csrfToken = plugin.host.sessions.csrfToken(request);
-      const recoveryNotice = plugin.templates.render('patient/journey/recovery-notice', {
-        t,
-        csrfToken,
+      const bodyHtml = renderOverviewHtml(plugin, {
+        locale: context.locale,
+        csrfToken: plugin.host.sessions.csrfToken(request),
         basePath: request.baseUrl,
-        recoveryCodeUsed: notice === 'recoveryCodeUsed',
+        notice: notice === 'recoveryCodeUsed' ? 'recoveryCodeUsed' : null,
         remainingRecoveryCodes: mfa.remainingRecoveryCodes,
         recoveryCodesPending: step.recoveryCodesPending,
       });
-      const bodyHtml = recoveryNotice + renderOverviewHtml(plugin, { locale: context.locale, csrfToken, basePath: request.baseUrl });
       await audit(plugin, context, 'record.viewed', { section: 'overview' });
       plugin.host.views.render(request, response, { surface: 'portal', title: t('clinicalAccess.records.overview.title'), bodyHtml });
       return;
@@ -374,6 +372,9 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
   // A new session id once the second factor succeeds, so an id fixed before sign-in is useless.
   await plugin.host.sessions.regenerate(request);
   await plugin.clinicalSessions.start(context.practice.id, context.patient.id, plugin.host.sessions.sessionId(request));
+  if (result.method === 'recoveryCode') {
+    await plugin.notifier.recoveryCodeUsed(step.request, context.locale, result.remainingRecoveryCodes);
+  }
   const notice = result.method === 'recoveryCode' ? '?notice=recoveryCodeUsed' : '';
   response.redirect(303, `${request.baseUrl}/${notice}`);
 }

@@ -201,12 +201,20 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     return codes;
   };
 
-  const lockedOut = (lock: LockState): { ok: false; error: 'lockedOut'; retryAt?: Date } =>
-    lock.locked && !lock.hardLock ? { ok: false, error: 'lockedOut', retryAt: lock.until } : { ok: false, error: 'lockedOut' };
+  /**
+   * Answers an attempt that a lock kept from being evaluated. A lock that ended between the
+   * attempt and this answer gives `retryAt` now; only the hard lock gives no `retryAt`.
+   */
+  const lockedOut = (lock: LockState, now: Date): { ok: false; error: 'lockedOut'; retryAt?: Date } => {
+    if (!lock.locked) {
+      return { ok: false, error: 'lockedOut', retryAt: now };
+    }
+    return lock.hardLock ? { ok: false, error: 'lockedOut' } : { ok: false, error: 'lockedOut', retryAt: lock.until };
+  };
 
   /**
    * Counts the attempt, then runs `evaluate` unless the factor is locked. `evaluate` returns
-   * null for a failure. A failure beyond the free ones has locked the factor, which is audited.
+   * null for a failure. A failure that leaves the factor locked is audited and logged.
    */
   const runAttempt = async <T>(
     practiceId: string,
@@ -214,26 +222,46 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     factor: MfaFactorRow,
     now: Date,
     evaluate: () => Promise<T | null>,
-  ): Promise<{ admitted: false; lock: LockState } | { admitted: true; outcome: T | null }> => {
-    const claim = await claimAttempt({ sequelize, models }, Number(factor.id), now);
-    if (!claim.admitted) {
-      return { admitted: false, lock: claim.lock };
+  ): Promise<{ admitted: false; lock: LockState | null } | { admitted: true; outcome: T | null }> => {
+    const admitted = await claimAttempt({ sequelize, models }, Number(factor.id), now);
+    if (!admitted) {
+      // Locked by a concurrent attempt since the factor was read, or deleted by a reset.
+      const latest = await findFactor(practiceId, patientId);
+      return { admitted: false, lock: latest === null ? null : lockStateOf(latest, now) };
     }
 
     const outcome = await evaluate();
-    if (outcome === null && claim.failedAttempts > MFA_FREE_FAILURES) {
-      const until = claim.lockedUntil === null ? null : claim.lockedUntil.toISOString();
-      await audit.record({
-        practiceId,
-        actor: patientActor(patientId),
-        action: 'mfa.lockedOut',
-        patientId,
-        details: { failedAttempts: claim.failedAttempts, until },
-      });
-      logger.warn({ practiceId, patientId, failedAttempts: claim.failedAttempts, lockedUntil: until }, 'MFA factor locked after failed attempts');
+    if (outcome === null) {
+      await recordLockout(practiceId, patientId, now);
     }
     return { admitted: true, outcome };
   };
+
+  /**
+   * Audits and logs the lock that a failed attempt left. The count is read after the
+   * failure, so concurrent failures may each record the same lock.
+   */
+  const recordLockout = async (practiceId: string, patientId: string, now: Date): Promise<void> => {
+    const factor = await findFactor(practiceId, patientId);
+    if (factor === null || Number(factor.failedAttempts) <= MFA_FREE_FAILURES || !lockStateOf(factor, now).locked) {
+      return;
+    }
+
+    const failedAttempts = Number(factor.failedAttempts);
+    const until = factor.lockedUntil === null ? null : factor.lockedUntil.toISOString();
+    await audit.record({
+      practiceId,
+      actor: patientActor(patientId),
+      action: 'mfa.lockedOut',
+      patientId,
+      details: { failedAttempts, until },
+    });
+    logger.warn({ practiceId, patientId, failedAttempts, lockedUntil: until }, 'MFA factor locked after failed attempts');
+  };
+
+  /** Answers an attempt that was not admitted: the factor is locked, or a reset deleted it. */
+  const rejectUnadmitted = (lock: LockState | null, now: Date): { ok: false; error: 'lockedOut' | 'notEnrolled'; retryAt?: Date } =>
+    lock === null ? { ok: false, error: 'notEnrolled' } : lockedOut(lock, now);
 
   const beginEnrolment: MfaService['beginEnrolment'] = async (practiceId, patientId, account) => {
     const now = clock.now();
@@ -295,7 +323,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     }
     const lock = lockStateOf(factor, now);
     if (lock.locked) {
-      return lockedOut(lock);
+      return lockedOut(lock, now);
     }
 
     const normalised = normaliseCode(input);
@@ -346,7 +374,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     });
 
     if (!attempt.admitted) {
-      return lockedOut(attempt.lock);
+      return rejectUnadmitted(attempt.lock, now);
     }
     if (attempt.outcome !== null) {
       return { ok: true, recoveryCodes: attempt.outcome };
@@ -474,7 +502,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     });
 
     if (!attempt.admitted) {
-      return lockedOut(attempt.lock);
+      return rejectUnadmitted(attempt.lock, now);
     }
     if (attempt.outcome === null) {
       return { ok: false, error: 'invalid', method: 'totp' };
@@ -505,33 +533,34 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
       if (candidates.length === 0) {
         return null;
       }
-      return sequelize.transaction(async (transaction) => {
-        // `used_at IS NULL` in the WHERE clause lets exactly one of several concurrent
-        // submissions of the same code mark it used. A used code matches no row.
-        const [used] = await models.RecoveryCode.update(
-          { usedAt: now },
-          { where: { practiceId, patientId, usedAt: null, [Op.or]: candidates }, transaction },
-        );
-        if (used === 0) {
-          return null;
-        }
-        const remaining = await countUnusedRecoveryCodes(practiceId, patientId, transaction);
-        await audit.record(
-          { practiceId, actor: patientActor(patientId), action: 'mfa.recoveryCodeUsed', patientId, details: { remainingRecoveryCodes: remaining } },
-          transaction,
-        );
-        return remaining;
-      });
+      // `used_at IS NULL` in the WHERE clause lets exactly one of several concurrent
+      // submissions of the same code mark it used. A used code matches no row.
+      const [used] = await models.RecoveryCode.update(
+        { usedAt: now },
+        { where: { practiceId, patientId, [Op.or]: candidates } },
+      );
+      return used === 0 ? null : true;
     });
 
     if (!attempt.admitted) {
-      return lockedOut(attempt.lock);
+      return rejectUnadmitted(attempt.lock, now);
     }
     if (attempt.outcome === null) {
       return { ok: false, error: 'invalid', method: 'recoveryCode' };
     }
+
+    // The code is spent once the UPDATE above commits. The reset and the audit event follow
+    // outside a transaction, for the SQLite reason given at claimAttempt.
     await resetAttempts(models, Number(factor.id), now);
-    return { ok: true, method: 'recoveryCode', remainingRecoveryCodes: attempt.outcome };
+    const remainingRecoveryCodes = await countUnusedRecoveryCodes(practiceId, patientId);
+    await audit.record({
+      practiceId,
+      actor: patientActor(patientId),
+      action: 'mfa.recoveryCodeUsed',
+      patientId,
+      details: { remainingRecoveryCodes },
+    });
+    return { ok: true, method: 'recoveryCode', remainingRecoveryCodes };
   };
 
   const verifyChallenge: MfaService['verifyChallenge'] = async (practiceId, patientId, input) => {
@@ -543,7 +572,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     // While locked, the input is not even parsed, so a lockout never reveals anything about it.
     const lock = lockStateOf(factor, now);
     if (lock.locked) {
-      return lockedOut(lock);
+      return lockedOut(lock, now);
     }
 
     if (looksLikeRecoveryCode(input)) {

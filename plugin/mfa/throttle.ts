@@ -2,11 +2,11 @@
  * Throttling and lockout of MFA code attempts, stored in the factor row so that every server
  * process sharing the database applies the same limits.
  *
- * An attempt is counted before its code is evaluated: one transaction increments
- * `failed_attempts` if the factor is not locked and sets `locked_until` from the new count.
- * Concurrent guesses therefore cannot all be evaluated before any of them is counted. A
- * success resets the counter afterwards, so `failed_attempts` counts the consecutive attempts
- * that have not succeeded, including any still being evaluated.
+ * An attempt is counted before its code is evaluated: one UPDATE increments `failed_attempts`
+ * if the factor is not locked and sets `locked_until` from the new count. Concurrent guesses
+ * therefore cannot all be evaluated before any of them is counted. A success resets the
+ * counter afterwards, so `failed_attempts` counts the consecutive attempts that have not
+ * succeeded, including any still being evaluated.
  */
 import { Op, type Sequelize } from 'sequelize';
 import type { MfaFactorRow, PluginModels } from '../db/models.js';
@@ -70,72 +70,74 @@ export function lockStateOf(factor: Pick<MfaFactorRow, 'failedAttempts' | 'locke
   return { locked: false };
 }
 
-/** Result of asking to evaluate one code. */
-export type AttemptClaim =
-  | {
-      admitted: true;
-      /** The count including this attempt, which stands unless the attempt succeeds. */
-      failedAttempts: number;
-      /** The lock that stands if this attempt fails: null when none, or for the hard lock. */
-      lockedUntil: Date | null;
-    }
-  | { admitted: false; lock: LockState };
-
 /**
  * Counts one attempt against the factor before its code is evaluated, and locks the factor
- * as the new count requires. Returns `admitted: false` with the current lock when the factor
- * is locked, or when the row no longer exists (reported as a hard lock, so nothing is
- * evaluated against a factor being reset).
+ * as the new count requires. Returns false, counting nothing, when the factor is locked or
+ * no longer exists.
  *
- * The increment is one conditional UPDATE, and the row stays locked until the transaction
- * commits (on SQLite the whole database does), so concurrent attempts from any process are
- * counted one after another and none passes a lock that another has just set.
+ * It is one conditional UPDATE, so concurrent attempts from any process are counted one
+ * after another, and none passes a lock that another has just set. It runs outside any
+ * transaction because Sequelize gives each SQLite transaction its own connection, and
+ * concurrent SQLite transactions in one process wait on each other's locks until they time out.
  */
 export async function claimAttempt(
   dependencies: { sequelize: Sequelize; models: PluginModels },
   factorId: number,
   now: Date,
-): Promise<AttemptClaim> {
+): Promise<boolean> {
   const { sequelize, models } = dependencies;
 
-  return sequelize.transaction(async (transaction) => {
-    const [counted] = await models.MfaFactor.update(
-      stampFactorUpdate({ failedAttempts: sequelize.literal('failed_attempts + 1') }, now),
+  // `locked_until` comes first: MySQL and MariaDB evaluate SET assignments left to right, so
+  // a later assignment would see the incremented count, while SQLite always uses the old one.
+  const [counted] = await models.MfaFactor.update(
+    stampFactorUpdate(
       {
-        where: {
-          id: factorId,
-          failedAttempts: { [Op.lt]: MFA_HARD_LOCK_FAILURES },
-          [Op.or]: [{ lockedUntil: null }, { lockedUntil: { [Op.lte]: now } }],
-        },
-        silent: true,
-        transaction,
+        lockedUntil: sequelize.literal(lockedUntilAfterIncrementSql(sequelize, now)),
+        failedAttempts: sequelize.literal('failed_attempts + 1'),
       },
-    );
-
-    const factor = await models.MfaFactor.findByPk(factorId, { transaction, lock: transaction.LOCK.UPDATE });
-    if (factor === null) {
-      return { admitted: false, lock: { locked: true, hardLock: true } };
-    }
-    if (counted !== 1) {
-      return { admitted: false, lock: lockStateOf(factor, now) };
-    }
-
-    const failedAttempts = Number(factor.failedAttempts);
-    const duration = lockDurationAfter(failedAttempts);
-    if (duration === 0) {
-      return { admitted: true, failedAttempts, lockedUntil: null };
-    }
-
-    // MySQL and MariaDB store DATE columns to the whole second, so round the end of the lock
-    // up to a whole second rather than let the database shorten it.
-    const lockedUntil = duration === null ? null : new Date(Math.ceil((now.getTime() + duration) / 1000) * 1000);
-    await models.MfaFactor.update(stampFactorUpdate({ lockedUntil }, now), {
-      where: { id: factorId },
+      now,
+    ),
+    {
+      where: {
+        id: factorId,
+        failedAttempts: { [Op.lt]: MFA_HARD_LOCK_FAILURES },
+        [Op.or]: [{ lockedUntil: null }, { lockedUntil: { [Op.lte]: now } }],
+      },
       silent: true,
-      transaction,
-    });
-    return { admitted: true, failedAttempts, lockedUntil };
-  });
+    },
+  );
+  return counted === 1;
+}
+
+/**
+ * Builds the SQL expression for `locked_until` once `failed_attempts` has gone up by one: a
+ * CASE over the counts whose lock is shorter than the maximum, then the maximum, then NULL
+ * for the hard lock, which needs no end time.
+ */
+function lockedUntilAfterIncrementSql(sequelize: Sequelize, now: Date): string {
+  const newCount = '(failed_attempts + 1)';
+  const maxDuration = MFA_MAX_LOCK_MINUTES * 60_000;
+  const branches: string[] = [];
+
+  for (let count = 1; count < MFA_HARD_LOCK_FAILURES; count += 1) {
+    const duration = lockDurationAfter(count)!;
+    if (duration >= maxDuration) {
+      break;
+    }
+    const value = duration === 0 ? 'NULL' : sequelize.escape(lockEnd(now, duration));
+    branches.push(`WHEN ${newCount} = ${count} THEN ${value}`);
+  }
+  branches.push(`WHEN ${newCount} < ${MFA_HARD_LOCK_FAILURES} THEN ${sequelize.escape(lockEnd(now, maxDuration))}`);
+
+  return `CASE ${branches.join(' ')} ELSE NULL END`;
+}
+
+/**
+ * Returns the end of a lock that starts at `now`. MySQL and MariaDB store DATE columns to the
+ * whole second, so the end is rounded up to a whole second rather than shortened there.
+ */
+function lockEnd(now: Date, duration: number): Date {
+  return new Date(Math.ceil((now.getTime() + duration) / 1000) * 1000);
 }
 
 /** Clears the counter and any timed lock after a successful attempt. */

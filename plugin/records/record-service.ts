@@ -14,7 +14,8 @@ export const RECORD_PAGE_SIZE = 100;
  * Maximum number of entries read for one section of one patient.
  * NOTE: 2,000 is a guess at a safe upper bound for one page's work, not a measured limit.
  * Entries past the cap are never read, and the host returns entries in its own order, not
- * by date, so a capped section can miss recent items. `truncated` tells the page to say so.
+ * by date, so a capped section can miss recent items. The result's `truncated` flag makes the
+ * page show a notice.
  */
 export const MAX_SECTION_ENTRIES = 2000;
 
@@ -26,7 +27,7 @@ const MAX_PAGE_REQUESTS = 100;
 
 /** A section's view with a flag for a record longer than the plugin reads. */
 export type LoadedSection<Section extends ClinicalSection = ClinicalSection> = SectionViewMap[Section] & {
-  /** True when the host holds more entries than the service read, so the view is incomplete. */
+  /** True when the host has more entries than the service read, so the view is incomplete. */
   truncated: boolean;
 };
 
@@ -53,7 +54,7 @@ export interface RecordServiceDependencies {
   clinicalRecords: HostApi['clinicalRecords'];
   /** Receives ids and counts only, never clinical content or patient details. */
   logger: HostLogger;
-  /** Entry cap per section; defaults to MAX_SECTION_ENTRIES. Tests lower it. */
+  /** Entry cap per section. Defaults to MAX_SECTION_ENTRIES, and tests lower it. */
   maxEntries?: number;
 }
 

@@ -49,7 +49,7 @@ export const SECTION_TITLE_KEYS: Readonly<Record<ClinicalSection, string>> = {
 export const OVERVIEW_TITLE_KEY = 'clinicalAccess.records.overview.title';
 
 /**
- * Returns the section a URL slug names, or null for any other value. The caller answers
+ * Returns the section a URL slug names, or null for any other value. The caller responds to
  * null with 404 Not Found. Slugs are exact and case-sensitive, so `Problems` and
  * `labResults` are unknown.
  */

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import type { PracticeSettings } from './settings-service.js';
 
-const notices = new Set(['saved', 'unchanged', 'approve', 'deny', 'revoke']);
+const notices = new Set(['saved', 'unchanged']);
 
 /** Renders Settings > Patient Portal > Clinical Record Access for the signed-in staff member. */
 export async function renderSettingsPage(
@@ -17,14 +17,6 @@ export async function renderSettingsPage(
   const stripeConfigured = (await plugin.host.stripe.configuration(context.practice.id)) !== null;
   const notice = typeof request.query.notice === 'string' && notices.has(request.query.notice) ? request.query.notice : null;
 
-  // The full access list with search and paging is its own screen; this shows the requests
-  // that wait for a decision and the approved patients, newest change first.
-  const requests = await plugin.models.AccessRequest.findAll({
-    where: { practiceId: context.practice.id, status: ['pending', 'approved', 'denied', 'revoked'] },
-    order: [['lastChangedAt', 'DESC'], ['id', 'DESC']],
-    limit: 50,
-  });
-
   const bodyHtml = plugin.templates.render('staff/settings', {
     t,
     csrfToken: plugin.host.sessions.csrfToken(request),
@@ -32,18 +24,7 @@ export async function renderSettingsPage(
     settings,
     stripeConfigured,
     canChange: context.staff!.permissions.has('clinicalAccess.changeSettings'),
-    canDecide: context.staff!.permissions.has('clinicalAccess.decide'),
-    requests: requests.map((row) => ({
-      id: row.id,
-      name: row.displayName,
-      birthDate: row.birthDate,
-      status: row.status,
-      version: row.version,
-      canApprove: ['pending', 'denied', 'revoked'].includes(row.status),
-      canDeny: row.status === 'pending',
-      canRevoke: row.status === 'approved',
-    })),
-    decisionBase: `${request.baseUrl}/requests`,
+    listHref: `${request.baseUrl}/access`,
     error: options.error,
     notice: options.error ? null : notice,
   });

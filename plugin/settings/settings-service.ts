@@ -7,12 +7,14 @@ export interface PracticeSettings {
   practiceId: string;
   enabled: boolean;
   autoApprove: boolean;
+  reverifyAfterMfaReset: boolean;
   version: number;
 }
 
 export interface SettingsChange {
   enabled: boolean;
   autoApprove: boolean;
+  reverifyAfterMfaReset: boolean;
   /** The version the staff member's form was rendered from. */
   expectedVersion: number;
 }
@@ -38,10 +40,11 @@ export function createSettingsService(dependencies: {
 }): SettingsService {
   const { sequelize, models, audit, stripe } = dependencies;
 
-  const toSettings = (row: { practiceId: string; enabled: boolean; autoApprove: boolean; version: number }): PracticeSettings => ({
+  const toSettings = (row: { practiceId: string; enabled: boolean; autoApprove: boolean; reverifyAfterMfaReset: boolean; version: number }): PracticeSettings => ({
     practiceId: row.practiceId,
     enabled: Boolean(row.enabled),
     autoApprove: Boolean(row.autoApprove),
+    reverifyAfterMfaReset: Boolean(row.reverifyAfterMfaReset),
     version: Number(row.version),
   });
 
@@ -52,7 +55,7 @@ export function createSettingsService(dependencies: {
       return toSettings(existing);
     }
     try {
-      const created = await models.PracticeSettings.create({ practiceId, enabled: false, autoApprove: false, version: 1, updatedByStaffId: null });
+      const created = await models.PracticeSettings.create({ practiceId, enabled: false, autoApprove: false, reverifyAfterMfaReset: false, version: 1, updatedByStaffId: null });
       return toSettings(created);
     } catch (error) {
       // Another request created the row first; read theirs.
@@ -68,7 +71,7 @@ export function createSettingsService(dependencies: {
     if (current.version !== requested.expectedVersion) {
       return { outcome: 'rejected', reason: 'staleVersion', settings: current };
     }
-    if (current.enabled === requested.enabled && current.autoApprove === requested.autoApprove) {
+    if (current.enabled === requested.enabled && current.autoApprove === requested.autoApprove && current.reverifyAfterMfaReset === requested.reverifyAfterMfaReset) {
       return { outcome: 'unchanged', settings: current };
     }
     if (requested.enabled && !current.enabled && (await stripe.configuration(practiceId)) === null) {
@@ -79,7 +82,13 @@ export function createSettingsService(dependencies: {
       // The version in the WHERE clause makes the update conditional, so of two staff members
       // saving the same version at once, exactly one succeeds.
       const [updatedRows] = await models.PracticeSettings.update(
-        { enabled: requested.enabled, autoApprove: requested.autoApprove, version: current.version + 1, updatedByStaffId: staffId },
+        {
+          enabled: requested.enabled,
+          autoApprove: requested.autoApprove,
+          reverifyAfterMfaReset: requested.reverifyAfterMfaReset,
+          version: current.version + 1,
+          updatedByStaffId: staffId,
+        },
         { where: { practiceId, version: current.version }, transaction },
       );
       if (updatedRows !== 1) {
@@ -94,11 +103,20 @@ export function createSettingsService(dependencies: {
       if (current.autoApprove !== requested.autoApprove) {
         details.autoApprove = { from: current.autoApprove, to: requested.autoApprove };
       }
+      if (current.reverifyAfterMfaReset !== requested.reverifyAfterMfaReset) {
+        details.reverifyAfterMfaReset = { from: current.reverifyAfterMfaReset, to: requested.reverifyAfterMfaReset };
+      }
       await audit.record({ practiceId, actor: { type: 'staff', id: staffId }, action: 'settings.changed', details }, transaction);
 
       return {
         outcome: 'saved',
-        settings: { practiceId, enabled: requested.enabled, autoApprove: requested.autoApprove, version: current.version + 1 },
+        settings: {
+          practiceId,
+          enabled: requested.enabled,
+          autoApprove: requested.autoApprove,
+          reverifyAfterMfaReset: requested.reverifyAfterMfaReset,
+          version: current.version + 1,
+        },
       } as const;
     });
   };

@@ -9,6 +9,7 @@ export const updateSettingsSchema = Joi.object({
   _csrf: Joi.string().max(1000),
   enabled: Joi.string().valid('on'),
   autoApprove: Joi.string().valid('on'),
+  reverifyAfterMfaReset: Joi.string().valid('on'),
   version: Joi.number().integer().min(1).max(2_147_483_647).required(),
 }).options({ convert: true, abortEarly: true });
 
@@ -27,6 +28,7 @@ export async function updateSettings(plugin: PluginContext, request: Request, re
   const result = await plugin.settings.change(context.practice.id, context.staff!.id, {
     enabled: value.enabled === 'on',
     autoApprove: value.autoApprove === 'on',
+    reverifyAfterMfaReset: value.reverifyAfterMfaReset === 'on',
     expectedVersion: value.version,
   });
 

@@ -6,15 +6,18 @@ import { storeParsedBundle } from '../../sandbox/fhir/store.js';
 import { hashPassword } from '../../sandbox/passwords.js';
 import { demoPassword } from '../../sandbox/demo/practices.js';
 import {
+  accessRequestOf,
   authenticatorCode,
   completeIdentityCheck,
   csrfTokenFrom,
   enableClinicalAccess,
   enrolAuthenticator,
+  patientIdOf,
   recordPath,
   requestAccess,
   sessionCookie,
   signIn,
+  staffDecide,
   staffPath,
   startJourneySandbox,
   type JourneySandbox,
@@ -99,16 +102,19 @@ describe('journey: request to record, approved by staff', function () {
     expect(notifications[0]!.subject).to.contain('waiting for clinical record access');
   });
 
-  it('lets a manager approve the request', async function () {
+  it('lists the request as pending for staff', async function () {
     const manager = await signIn(journey, 'admin', 'manager@riverside.example.test');
-    const page = await manager.get(staffPath).expect(200);
-    const row = /<tr data-request-id="(\d+)">[\s\S]*?name="version" value="(\d+)"/.exec(page.text);
-    expect(row, 'pending request on the staff page').to.not.equal(null);
 
-    const response = await manager
-      .post(`${staffPath}/requests/${row![1]}/decision`)
-      .type('form')
-      .send({ _csrf: csrfTokenFrom(page.text), version: row![2], decision: 'approve', reason: '' });
+    const list = await manager.get(`${staffPath}/access?status=pending`).expect(200);
+
+    expect(list.text).to.contain('Lindsay928 Gerlach374');
+    expect(list.text).to.match(/Pending <span class="cra-count">\(1\)<\/span>/);
+  });
+
+  it('lets a manager approve the request', async function () {
+    const request = await accessRequestOf(journey, await patientIdOf(journey, portalLogin));
+
+    const response = await staffDecide(journey, request!.id, 'approve');
 
     expect(response.status, response.text).to.equal(303);
     const notifications = await journey.sandbox.models.Notification.findAll({ where: { recipientType: 'patient' } });
@@ -157,14 +163,9 @@ describe('journey: request to record, approved by staff', function () {
   });
 
   it('shows nothing on the next request after revocation', async function () {
-    const manager = await signIn(journey, 'admin', 'manager@riverside.example.test');
-    const page = await manager.get(staffPath).expect(200);
-    const row = /<tr data-request-id="(\d+)">[\s\S]*?name="version" value="(\d+)"/.exec(page.text)!;
-    await manager
-      .post(`${staffPath}/requests/${row[1]}/decision`)
-      .type('form')
-      .send({ _csrf: csrfTokenFrom(page.text), version: row[2], decision: 'revoke', reason: 'Test of revocation' })
-      .expect(303);
+    const request = await accessRequestOf(journey, await patientIdOf(journey, portalLogin));
+    const revocation = await staffDecide(journey, request!.id, 'revoke', { reason: 'Test of revocation' });
+    expect(revocation.status, revocation.text).to.equal(303);
 
     const section = await patient.get(`${recordPath}/section/problems`).expect(303);
     const landing = await patient.get(section.headers.location!).expect(200);

@@ -81,6 +81,30 @@ export async function enableClinicalAccess(journey: TestSandbox, options: { auto
   await agent.post(`${staffPath}/settings`).type('form').send(fields).expect(303);
 }
 
+/** Reads a patient's request row straight from the plugin's table. */
+export async function accessRequestOf(journey: TestSandbox, patientId: string) {
+  return pluginOf(journey).models.AccessRequest.findOne({ where: { subjectPatientId: patientId } });
+}
+
+/**
+ * Makes a decision as a staff member from the patient's page, with the version the page
+ * showed, and returns the response.
+ */
+export async function staffDecide(
+  journey: TestSandbox,
+  requestId: number | string,
+  decision: 'approve' | 'deny' | 'revoke',
+  options: { email?: string; reason?: string; message?: string } = {},
+) {
+  const agent = await signIn(journey, 'admin', options.email ?? 'manager@riverside.example.test');
+  const page = await agent.get(`${staffPath}/access/${requestId}`);
+  const version = /name="version" value="(\d+)"/.exec(page.text)?.[1] ?? '1';
+  return agent
+    .post(`${staffPath}/access/${requestId}/decision`)
+    .type('form')
+    .send({ _csrf: csrfTokenFrom(page.text), version, decision, reason: options.reason ?? '', message: options.message ?? '' });
+}
+
 /** Submits a form on the patient's current page and returns the response. */
 export async function postForm(agent: Agent, pagePath: string, action: string, fields: Record<string, string> = {}) {
   const page = await agent.get(pagePath);

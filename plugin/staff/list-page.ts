@@ -1,0 +1,93 @@
+import Joi from 'joi';
+import type { Request, Response } from 'express';
+import type { PluginContext } from '../plugin-context.js';
+import type { AccessStatus } from '../db/models.js';
+import { ACCESS_STATUSES, decodeCursor, encodeCursor, listAccessRequests, type ListCursor } from './access-list.js';
+
+const listQuerySchema = Joi.object({
+  status: Joi.string().valid('all', ...ACCESS_STATUSES).default('all'),
+  q: Joi.string().allow('').max(100).pattern(/^[^\p{Cc}]*$/u).default(''),
+  order: Joi.string().valid('newest', 'oldest').default('newest'),
+  page: Joi.string().max(60),
+  notice: Joi.string().max(40),
+});
+
+/** Builds a list address that keeps the current filter, search and order. */
+function listHref(basePath: string, parameters: { status: string; q: string; order: string; cursor?: ListCursor | null }): string {
+  const search = new URLSearchParams();
+  if (parameters.status !== 'all') {
+    search.set('status', parameters.status);
+  }
+  if (parameters.q !== '') {
+    search.set('q', parameters.q);
+  }
+  if (parameters.order !== 'newest') {
+    search.set('order', parameters.order);
+  }
+  if (parameters.cursor) {
+    search.set('page', encodeCursor(parameters.cursor));
+  }
+  const query = search.toString();
+  return `${basePath}/access${query ? `?${query}` : ''}`;
+}
+
+/** GET /access: every patient with a request, filtered, searched and paged. */
+export async function showAccessList(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+
+  const { error, value } = listQuerySchema.validate(request.query, { stripUnknown: true });
+  if (error || (value.page !== undefined && decodeCursor(value.page) === null)) {
+    const bodyHtml = plugin.templates.render('staff/error', {
+      t,
+      csrfToken: plugin.host.sessions.csrfToken(request),
+      message: t('clinicalAccess.staffList.errors.invalidQuery'),
+      backHref: `${request.baseUrl}/access`,
+    });
+    plugin.host.views.render(request, response, { surface: 'staff', status: 400, title: t('clinicalAccess.staffList.title'), bodyHtml });
+    return;
+  }
+
+  const page = await listAccessRequests(
+    { sequelize: plugin.host.database.sequelize, models: plugin.models },
+    {
+      practiceId: context.practice.id,
+      status: value.status as AccessStatus | 'all',
+      search: value.q,
+      order: value.order,
+      cursor: value.page ? decodeCursor(value.page) : null,
+    },
+  );
+
+  const basePath = request.baseUrl;
+  const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
+  const bodyHtml = plugin.templates.render('staff/access-list', {
+    t,
+    csrfToken: plugin.host.sessions.csrfToken(request),
+    basePath,
+    search: value.q,
+    order: value.order,
+    status: value.status,
+    notice: typeof value.notice === 'string' && ['approve', 'deny', 'revoke'].includes(value.notice) ? value.notice : null,
+    filters: (['all', ...ACCESS_STATUSES] as const).map((status) => ({
+      status,
+      count: page.counts[status],
+      current: status === value.status,
+      href: listHref(basePath, { status, q: value.q, order: value.order }),
+    })),
+    rows: page.rows.map((row) => ({
+      id: row.id,
+      name: row.displayName,
+      birthDate: row.birthDate,
+      status: row.status,
+      statusReason: row.statusReason,
+      detailsChanged: row.detailsChangedInHost,
+      lastChanged: dateTime.format(row.lastChangedAt),
+      href: `${basePath}/access/${row.id}`,
+    })),
+    nextHref: page.next ? listHref(basePath, { status: value.status, q: value.q, order: value.order, cursor: page.next }) : null,
+    previousHref: page.previous ? listHref(basePath, { status: value.status, q: value.q, order: value.order, cursor: page.previous }) : null,
+    firstHref: value.page ? listHref(basePath, { status: value.status, q: value.q, order: value.order }) : null,
+  });
+  plugin.host.views.render(request, response, { surface: 'staff', title: t('clinicalAccess.staffList.title'), bodyHtml });
+}

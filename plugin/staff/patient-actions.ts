@@ -1,0 +1,202 @@
+import Joi from 'joi';
+import type { Request, Response } from 'express';
+import type { PluginContext } from '../plugin-context.js';
+import { requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+
+const printableText = /^[^\p{Cc}]*$/u;
+
+export const decisionFormSchema = Joi.object({
+  _csrf: Joi.string().max(1000),
+  decision: Joi.string().valid('approve', 'deny', 'revoke').required(),
+  version: Joi.number().integer().min(1).max(2_147_483_647).required(),
+  reason: Joi.string().allow('').trim().max(500).pattern(printableText),
+  // Line breaks are allowed in the message to the patient; other control characters are not.
+  message: Joi.string().allow('').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
+  returnTo: Joi.string().valid('list', 'patient'),
+});
+
+/** The identity documents staff may record; the patient page offers these in a list. */
+export const IN_PERSON_DOCUMENTS = ['passport', 'driving_licence', 'national_identity_card', 'other_photo_id'] as const;
+
+export const inPersonFormSchema = Joi.object({
+  _csrf: Joi.string().max(1000),
+  version: Joi.number().integer().min(1).max(2_147_483_647).required(),
+  document: Joi.string().valid(...IN_PERSON_DOCUMENTS).required(),
+  confirmed: Joi.string().valid('on').required(),
+});
+
+export const resetMfaFormSchema = Joi.object({
+  _csrf: Joi.string().max(1000),
+  reason: Joi.string().trim().min(3).max(500).pattern(printableText).required(),
+});
+
+const decisionRejectionStatus = { notFound: 404, staleVersion: 409, notAllowedFromStatus: 409, identityNotVerified: 422 } as const;
+
+/** POST /access/:requestId/decision: approve, deny or revoke one patient's access. */
+export async function decideOnRequest(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const accessRequest = await requestFromUrl(plugin, request);
+  if (!accessRequest) {
+    sendRequestNotFound(plugin, request, response);
+    return;
+  }
+  const { error, value } = decisionFormSchema.validate(request.body ?? {});
+  if (error) {
+    await showPatientAccess(plugin, request, response, { status: 400, error: t('clinicalAccess.decisions.errors.invalidForm') });
+    return;
+  }
+
+  const result = await plugin.decisions.decide({
+    practiceId: context.practice.id,
+    staffId: context.staff!.id,
+    staffName: context.staff!.displayName,
+    requestId: accessRequest.id,
+    decision: value.decision,
+    expectedVersion: value.version,
+    reason: value.reason || null,
+    messageToPatient: value.message || null,
+  });
+  if (result.outcome === 'rejected') {
+    await showPatientAccess(plugin, request, response, {
+      status: decisionRejectionStatus[result.reason],
+      error: t(`clinicalAccess.decisions.errors.${result.reason}`),
+    });
+    return;
+  }
+
+  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision: value.decision }, 'access decision recorded');
+  const target = value.returnTo === 'list' ? `${request.baseUrl}/access` : `${request.baseUrl}/access/${accessRequest.id}`;
+  response.redirect(303, `${target}?notice=${value.decision}`);
+}
+
+/** POST /access/:requestId/verify-in-person: staff saw the patient's photo ID at the practice. */
+export async function verifyInPerson(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const accessRequest = await requestFromUrl(plugin, request);
+  if (!accessRequest) {
+    sendRequestNotFound(plugin, request, response);
+    return;
+  }
+  const { error, value } = inPersonFormSchema.validate(request.body ?? {});
+  if (error) {
+    const key = error.details[0]?.path[0] === 'confirmed' ? 'confirmMissing' : error.details[0]?.path[0] === 'document' ? 'documentMissing' : 'invalidForm';
+    await showPatientAccess(plugin, request, response, { status: 400, error: t(`clinicalAccess.inPerson.errors.${key}`) });
+    return;
+  }
+  if (accessRequest.version !== value.version) {
+    await showPatientAccess(plugin, request, response, { status: 409, error: t('clinicalAccess.decisions.errors.staleVersion') });
+    return;
+  }
+
+  const sequelize = plugin.host.database.sequelize;
+  const now = plugin.host.clock.now();
+  const applied = await sequelize.transaction(async (transaction) => {
+    const verification = await plugin.models.IdentityVerification.create(
+      {
+        practiceId: context.practice.id,
+        requestId: accessRequest.id,
+        patientId: accessRequest.subjectPatientId,
+        method: 'in_person',
+        stripeSessionId: null,
+        stripeStatus: null,
+        outcome: 'matched',
+        failureCode: null,
+        mismatchFields: null,
+        inPersonDocument: value.document,
+        recordedByStaffId: context.staff!.id,
+        completedAt: now,
+        createdAt: now,
+      },
+      { transaction },
+    );
+    const result = await plugin.access.transition(
+      accessRequest,
+      {
+        from: ['identity_pending', 'identity_failed', 'identity_mismatch'],
+        to: 'mfa_pending',
+        expectedVersion: value.version,
+        actor: { type: 'staff', id: context.staff!.id },
+        action: 'identity.verifiedInPerson',
+        fields: { identityMethod: 'in_person', identityVerifiedAt: now, currentVerificationId: verification.id, statusReason: null },
+        details: { document: value.document, staffName: context.staff!.displayName, verificationId: verification.id },
+      },
+      transaction,
+    );
+    if (!result.applied) {
+      // Roll back the verification row with the refused transition.
+      throw new StaleRequestError();
+    }
+    return true;
+  }).catch((failure: unknown) => {
+    if (failure instanceof StaleRequestError) {
+      return false;
+    }
+    throw failure;
+  });
+
+  if (!applied) {
+    await showPatientAccess(plugin, request, response, { status: 409, error: t('clinicalAccess.inPerson.errors.notAllowed') });
+    return;
+  }
+  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id }, 'identity verified in person');
+  response.redirect(303, `${request.baseUrl}/access/${accessRequest.id}?notice=verifiedInPerson`);
+}
+
+class StaleRequestError extends Error {}
+
+/** POST /access/:requestId/reset-mfa: removes the authenticator and recovery codes after a lost phone. */
+export async function resetMfa(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const accessRequest = await requestFromUrl(plugin, request);
+  if (!accessRequest) {
+    sendRequestNotFound(plugin, request, response);
+    return;
+  }
+  const { error, value } = resetMfaFormSchema.validate(request.body ?? {});
+  if (error) {
+    await showPatientAccess(plugin, request, response, { status: 400, error: t('clinicalAccess.mfaReset.errors.reasonMissing') });
+    return;
+  }
+
+  const practiceId = context.practice.id;
+  const patientId = accessRequest.subjectPatientId;
+  const actor = { type: 'staff' as const, id: context.staff!.id };
+  const settings = await plugin.settings.get(practiceId);
+
+  const removed = await plugin.host.database.sequelize.transaction(async (transaction) => {
+    const anything = await plugin.mfa.reset(practiceId, patientId, actor, transaction);
+    if (!anything) {
+      return false;
+    }
+    await plugin.clinicalSessions.endAllForPatient(practiceId, patientId, 'mfaReset', transaction);
+    await plugin.audit.record(
+      { practiceId, actor, action: 'mfa.resetByStaff', patientId, details: { reason: value.reason, staffName: context.staff!.displayName, reverify: settings.reverifyAfterMfaReset } },
+      transaction,
+    );
+    if (settings.reverifyAfterMfaReset) {
+      await plugin.access.transition(
+        accessRequest,
+        {
+          from: ['mfa_pending', 'pending', 'approved'],
+          to: 'identity_pending',
+          actor,
+          action: 'identity.reverificationRequired',
+          fields: { identityMethod: null, identityVerifiedAt: null, currentVerificationId: null, statusReason: 'mfaReset' },
+        },
+        transaction,
+      );
+    }
+    return true;
+  });
+
+  if (!removed) {
+    await showPatientAccess(plugin, request, response, { status: 409, error: t('clinicalAccess.mfaReset.errors.nothingToReset') });
+    return;
+  }
+  await plugin.notifier.mfaReset(accessRequest, context.locale);
+  plugin.host.logger.info({ practiceId, staffId: context.staff!.id, requestId: accessRequest.id }, 'patient MFA reset by staff');
+  response.redirect(303, `${request.baseUrl}/access/${accessRequest.id}?notice=mfaReset`);
+}

@@ -1,0 +1,112 @@
+import type { Request, Response } from 'express';
+import type { PluginContext } from '../plugin-context.js';
+
+const requestIdPattern = /^[1-9][0-9]{0,17}$/;
+
+/** Reads the request named in the URL, only within the staff member's own practice. */
+export async function requestFromUrl(plugin: PluginContext, request: Request) {
+  const context = plugin.host.requestContext(request);
+  const requestId = String(request.params.requestId);
+  if (!requestIdPattern.test(requestId)) {
+    return null;
+  }
+  return plugin.access.findById(context.practice.id, Number(requestId));
+}
+
+/** Sends the staff "not found" page; ids from another practice get the same answer. */
+export function sendRequestNotFound(plugin: PluginContext, request: Request, response: Response): void {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const bodyHtml = plugin.templates.render('staff/error', {
+    t,
+    csrfToken: plugin.host.sessions.csrfToken(request),
+    message: t('clinicalAccess.staffPatient.errors.notFound'),
+    backHref: `${request.baseUrl}/access`,
+  });
+  plugin.host.views.render(request, response, { surface: 'staff', status: 404, title: t('clinicalAccess.staffPatient.notFoundTitle'), bodyHtml });
+}
+
+/** GET /access/:requestId: one patient's status, history and the actions staff may take. */
+export async function showPatientAccess(
+  plugin: PluginContext,
+  request: Request,
+  response: Response,
+  options: { status?: number; error?: string | null; notice?: string | null } = {},
+): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const accessRequest = await requestFromUrl(plugin, request);
+  if (!accessRequest) {
+    sendRequestNotFound(plugin, request, response);
+    return;
+  }
+
+  const practiceId = context.practice.id;
+  const patientId = accessRequest.subjectPatientId;
+  const [mfa, events, verifications] = await Promise.all([
+    plugin.mfa.status(practiceId, patientId),
+    plugin.audit.listForPractice(practiceId, { patientId, limit: 200 }),
+    plugin.models.IdentityVerification.findAll({ where: { practiceId, requestId: accessRequest.id }, order: [['id', 'DESC']], limit: 20 }),
+  ]);
+
+  const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
+  const permissions = context.staff!.permissions;
+  const status = accessRequest.status;
+  const queryNotice = typeof request.query.notice === 'string' ? request.query.notice : null;
+  const knownNotices = ['approve', 'deny', 'revoke', 'verifiedInPerson', 'mfaReset'];
+
+  const bodyHtml = plugin.templates.render('staff/access-patient', {
+    t,
+    csrfToken: plugin.host.sessions.csrfToken(request),
+    basePath: request.baseUrl,
+    error: options.error ?? null,
+    notice: options.notice ?? (queryNotice && knownNotices.includes(queryNotice) ? queryNotice : null),
+    request: {
+      id: accessRequest.id,
+      name: accessRequest.displayName,
+      birthDate: accessRequest.birthDate,
+      status,
+      statusReason: accessRequest.statusReason,
+      version: accessRequest.version,
+      identityMethod: accessRequest.identityMethod,
+      identityVerifiedAt: accessRequest.identityVerifiedAt ? dateTime.format(accessRequest.identityVerifiedAt) : null,
+      detailsChanged: accessRequest.detailsChangedInHost,
+      decisionReason: accessRequest.decisionReason,
+    },
+    mfa: {
+      confirmed: mfa.confirmed,
+      remainingRecoveryCodes: mfa.remainingRecoveryCodes,
+      lockedUntil: mfa.lockedUntil ? dateTime.format(mfa.lockedUntil) : null,
+      hardLocked: mfa.hardLocked,
+      failedAttempts: mfa.failedAttempts,
+    },
+    verifications: verifications.map((verification) => ({
+      method: verification.method,
+      outcome: verification.outcome,
+      failureCode: verification.failureCode,
+      mismatchFields: verification.mismatchFields,
+      document: verification.inPersonDocument,
+      at: dateTime.format(verification.completedAt ?? verification.createdAt),
+    })),
+    history: events.map((event) => ({
+      at: dateTime.format(event.occurredAt),
+      action: event.action,
+      actorType: event.actor.type,
+      staffName: typeof event.details.staffName === 'string' ? event.details.staffName : null,
+      reason: typeof event.details.reason === 'string' ? event.details.reason : null,
+      section: typeof event.details.section === 'string' ? event.details.section : null,
+      failureCode: typeof event.details.failureCode === 'string' ? event.details.failureCode : null,
+      document: typeof event.details.document === 'string' ? event.details.document : null,
+      to: typeof event.details.to === 'string' ? event.details.to : null,
+    })),
+    can: {
+      approve: permissions.has('clinicalAccess.decide') && ['pending', 'denied', 'revoked'].includes(status) && accessRequest.identityVerifiedAt !== null,
+      approveBlocked: permissions.has('clinicalAccess.decide') && ['pending', 'denied', 'revoked'].includes(status) && accessRequest.identityVerifiedAt === null,
+      deny: permissions.has('clinicalAccess.decide') && status === 'pending',
+      revoke: permissions.has('clinicalAccess.decide') && status === 'approved',
+      verifyInPerson: permissions.has('clinicalAccess.verifyInPerson') && ['identity_pending', 'identity_failed', 'identity_mismatch'].includes(status),
+      resetMfa: permissions.has('clinicalAccess.resetMfa') && (mfa.enrolled || mfa.confirmed),
+    },
+  });
+  plugin.host.views.render(request, response, { surface: 'staff', status: options.status ?? 200, title: accessRequest.displayName, bodyHtml });
+}
