@@ -20,6 +20,7 @@ import { createIdentityService } from './identity/identity-service.js';
 import { createMfaService } from './mfa/mfa-service.js';
 import { createRecordService } from './records/record-service.js';
 import { createStripeWebhookHandler } from './webhooks/stripe-webhook.js';
+import { assertStrongKeyring } from './crypto/secret-box.js';
 
 export type { HostApi } from './host/contract.js';
 
@@ -49,6 +50,10 @@ export async function register(host: HostApi, options: PluginOptions = {}): Prom
   if (!semver.satisfies(host.apiVersion, manifest.hostApi)) {
     throw new Error(`Clinical Record Access needs host API ${manifest.hostApi}, but the host offers ${host.apiVersion}.`);
   }
+
+  // Refuse to start with a missing or weak encryption key: authenticator secrets would be
+  // stored under it. The message names the problem, never the key.
+  assertStrongKeyring(host.secrets.keyring());
 
   const models = definePluginModels(host.database.sequelize);
   const audit = createAuditTrail({ models, clock: host.clock });

@@ -53,7 +53,9 @@ export function createClinicalSessions(dependencies: { models: PluginModels; clo
       return { valid: false, reason: 'none' };
     }
     if (session.endedAt) {
-      return { valid: false, reason: 'ended' };
+      // Keep telling the patient why the session ended, on this request and the next ones.
+      const reason = session.endedReason === 'idle' || session.endedReason === 'expired' ? session.endedReason : 'ended';
+      return { valid: false, reason };
     }
 
     const now = clock.now();

@@ -36,7 +36,7 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
 
-  const { error, value } = listQuerySchema.validate(request.query, { stripUnknown: true });
+  const { error, value } = listQuerySchema.validate(request.query);
   if (error || (value.page !== undefined && decodeCursor(value.page) === null)) {
     const bodyHtml = plugin.templates.render('staff/error', {
       t,
