@@ -9,14 +9,16 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import { HOST_API_VERSION, type HostApi, type PageRender, type RequestContext, type StripeConfiguration } from '../plugin/host/contract.js';
-import { openDatabase } from './database.js';
+import { openDatabase, prepareDatabase } from './database.js';
 import { runMigrations } from './migrate.js';
 import { defineHostModels, type HostModels } from './models.js';
 import { readManifest, type PluginManifest } from './manifest.js';
 import { createHostApi, type HostRegistry } from './host-api.js';
 import type { SandboxSecrets } from './secrets.js';
+import type { PluginOptions } from '../plugin/index.js';
 import { createAuthentication } from './http/authentication.js';
 import { createHostRoutes } from './http/host-routes.js';
+import { createPatientAdminRoutes } from './http/patient-admin-routes.js';
 import { projectRootFolder, sandboxFolder } from './paths.js';
 
 
@@ -32,6 +34,8 @@ export interface SandboxOptions {
   publicUrl?: string;
   /** Folder holding plugin.manifest.json; the project root by default. */
   pluginRoot?: string;
+  /** Passed to the plugin's `register` as its options; tests use it to shorten time limits. */
+  pluginOptions?: PluginOptions;
 }
 
 export interface Sandbox {
@@ -47,7 +51,7 @@ export interface Sandbox {
 }
 
 interface PluginModule {
-  register(host: HostApi): Promise<unknown> | unknown;
+  register(host: HostApi, options?: PluginOptions): Promise<unknown> | unknown;
 }
 
 /**
@@ -62,6 +66,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const manifest = await readManifest(join(pluginRoot, 'plugin.manifest.json'), HOST_API_VERSION);
 
   const sequelize = openDatabase(options.databaseUrl, logger);
+  await prepareDatabase(sequelize);
   await runMigrations({ sequelize, folder: join(sandboxFolder, 'migrations'), tableName: 'sandbox_migrations', logger });
   await runMigrations({ sequelize, folder: join(pluginRoot, manifest.migrations), tableName: `${manifest.tablePrefix}migrations`, logger });
   const models = defineHostModels(sequelize);
@@ -170,9 +175,10 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   app.use(authentication.initialize);
 
   const pluginModule = (await import(pathToFileURL(join(pluginRoot, manifest.entry)).href)) as PluginModule;
-  const plugin = await pluginModule.register(hostApi);
+  const plugin = await pluginModule.register(hostApi, options.pluginOptions);
 
   app.use(createHostRoutes({ models, registry, manifest, authentication, csrf, clock }));
+  app.use(createPatientAdminRoutes({ models, registry, authentication, csrf, clock, logger }));
 
   app.use((request: Request, response: Response) => {
     response.status(404).render('pages/error', {

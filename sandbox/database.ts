@@ -1,4 +1,4 @@
-import { Sequelize } from 'sequelize';
+import { Sequelize, Transaction } from 'sequelize';
 import type { Logger } from 'pino';
 
 /**
@@ -24,15 +24,50 @@ export function openDatabase(url: string, logger: Logger): Sequelize {
   if (storage === '') {
     throw new Error(`Invalid database URL "${url}": give a SQLite file path such as sqlite:.sandbox/sandbox.sqlite.`);
   }
-  return new Sequelize({
+  const sequelize = new Sequelize({
     dialect: 'sqlite',
     storage,
     logging: sqlLogger,
-    // One connection: SQLite serialises writers anyway, and a second connection would see
-    // SQLITE_BUSY instead of waiting its turn.
     pool: { max: 1, min: 0, idle: 10_000 },
+    // IMMEDIATE takes the write lock when the transaction starts, so two transactions never
+    // deadlock upgrading read locks; a waiting statement retries instead of failing.
+    transactionType: Transaction.TYPES.IMMEDIATE,
     retry: { max: 5, match: [/SQLITE_BUSY/] },
   });
+  serialiseSqliteTransactions(sequelize);
+  return sequelize;
+}
+
+/**
+ * Runs this process's managed SQLite transactions one at a time. Sequelize 6 opens a new
+ * SQLite connection for each transaction, so concurrent transactions would otherwise wait on
+ * each other's file lock inside libuv's small thread pool and fail with SQLITE_BUSY. SQLite
+ * has a single writer anyway, so the queue costs nothing in throughput.
+ * NOTE: a managed transaction that starts another one (instead of passing its own) would wait
+ * for itself; every caller in this project passes the outer transaction on.
+ */
+function serialiseSqliteTransactions(sequelize: Sequelize): void {
+  const original = sequelize.transaction.bind(sequelize) as (...parameters: unknown[]) => Promise<unknown>;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const serialised = (...parameters: unknown[]) => {
+    const managed = parameters.some((parameter) => typeof parameter === 'function');
+    if (!managed) {
+      return original(...parameters);
+    }
+    const run = () => original(...parameters);
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  sequelize.transaction = serialised as typeof sequelize.transaction;
+}
+
+/** Sets per-database SQLite options: write-ahead logging lets reads go on during a write. */
+export async function prepareDatabase(sequelize: Sequelize): Promise<void> {
+  if (sequelize.getDialect() === 'sqlite') {
+    await sequelize.query('PRAGMA journal_mode = WAL');
+  }
 }
 
 /** Describes the database for people, without the password. */

@@ -19,7 +19,8 @@ export type StartVerificationResult =
 export interface IdentityService {
   /**
    * Sends the patient to Stripe: reuses the current session while the patient can still
-   * complete it, otherwise creates a new one within the daily limit.
+   * complete it, and otherwise creates a new one within the daily limit. While Stripe is
+   * checking or has verified a submitted session, it sends the patient to `returnUrl` instead.
    */
   startVerification(practiceId: string, patientId: string, returnUrl: string): Promise<StartVerificationResult>;
   /**
@@ -66,6 +67,12 @@ export function createIdentityService(dependencies: {
         const session = await stripe.client.identity.verificationSessions.retrieve(existing.stripeSessionId);
         if (session.status === 'requires_input' && !session.last_error && session.url) {
           return { ok: true, url: session.url };
+        }
+        // Stripe already has the patient's submission. The return URL reads its result, and
+        // a new session would cost money and become current in its place, so the result of
+        // this one would never move the request on.
+        if (session.status === 'processing' || session.status === 'verified') {
+          return { ok: true, url: returnUrl };
         }
       } catch (error) {
         logger.warn({ err: error, practiceId, verificationId: existing.id }, 'could not retrieve the verification session from Stripe');

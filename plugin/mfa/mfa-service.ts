@@ -2,15 +2,14 @@
  * The authenticator-app factor of one patient: enrolment, recovery codes, challenges and
  * reset, stored in `cra_mfa_factors` and `cra_recovery_codes`.
  *
- * Every rule that must hold across server processes is enforced by the database, never by
- * process memory: a TOTP time step is recorded with a conditional UPDATE, a recovery code is
- * marked used with a conditional UPDATE, and failed attempts are counted in the factor row
- * (see throttle.ts).
+ * The database, never process memory, enforces every rule that must hold across server
+ * processes. A conditional UPDATE records each accepted TOTP time step, another marks a
+ * recovery code used, and the factor row counts failed attempts (see throttle.ts).
  */
 import QRCode from 'qrcode';
 import { Op, UniqueConstraintError, type CreationAttributes, type Sequelize, type Transaction } from 'sequelize';
 import type { HostLogger, Keyring } from '../host/contract.js';
-import type { MfaFactorRow, PluginModels, RecoveryCodeRow } from '../db/models.js';
+import type { MfaFactorRow, PluginModels } from '../db/models.js';
 import type { AuditActor, AuditTrail } from '../audit/audit-trail.js';
 import { decryptSecret, encryptSecret } from '../crypto/secret-box.js';
 import { buildOtpauthUri, generateTotpSecret, normaliseCode, verifyTotp, type CodeFormatError } from './totp.js';
@@ -25,11 +24,15 @@ import {
 import { MFA_FREE_FAILURES, claimAttempt, lockStateOf, resetAttempts, stampFactorUpdate, type LockState } from './throttle.js';
 
 /**
- * Width of the enrolment QR code in pixels, quiet zone included. The otpauth URI usually
- * needs a version 7 or 8 symbol (45 or 49 modules, 53 or 57 with the 4-module quiet zone),
- * so each module gets at least 5 pixels.
+ * Size of one QR module in image pixels. A whole number keeps module edges sharp. With a
+ * practice name and login of usual length, the URI needs a version 8 symbol of 49 modules,
+ * plus a 4-module quiet zone on each side, so the image is 342 pixels wide. Longer names give
+ * a larger symbol and image. The page sets the displayed size.
  */
-export const QR_CODE_WIDTH_PIXELS = 300;
+export const QR_CODE_PIXELS_PER_MODULE = 6;
+
+/** The quiet zone around the symbol, in modules: the 4 that the QR code standard requires. */
+const QR_CODE_QUIET_ZONE_MODULES = 4;
 
 export interface MfaServiceDependencies {
   sequelize: Sequelize;
@@ -41,7 +44,7 @@ export interface MfaServiceDependencies {
   logger: HostLogger;
 }
 
-/** What the enrolment page shows: the QR code, and the secret for patients who type it in. */
+/** Content of the enrolment page: the QR code, and the secret for patients who type it in. */
 export interface EnrolmentStart {
   otpauthUri: string;
   /** PNG image of `otpauthUri` as a `data:image/png;base64,` URL. */
@@ -53,8 +56,8 @@ export interface EnrolmentStart {
 export type MfaMethod = 'totp' | 'recoveryCode';
 
 /**
- * Why a code was not accepted. `invalid` covers a wrong code, a replayed code and a code that
- * lost a race with a concurrent request, so the answer never reveals that a code was right.
+ * Reason a code was not accepted. `invalid` covers a wrong code, a replayed code and a code that
+ * lost a race with a concurrent request, so the result never reveals that a code was right.
  * `lockedOut` comes with `retryAt`, except for the hard lock, which lasts until staff reset
  * MFA. The format errors (`empty`, `notDigits`, `wrongLength`, `invalidCharacters`) are
  * neither evaluated nor counted as failures.
@@ -70,7 +73,7 @@ export type EnrolmentConfirmation =
   | { ok: true; recoveryCodes: string[] }
   | {
       ok: false;
-      /** `alreadyConfirmed`: the factor was confirmed, perhaps by a double submission; show the pending codes. */
+      /** `alreadyConfirmed`: the factor is confirmed already, perhaps by a double submission, so show the pending codes. */
       error: Exclude<CodeRejectionReason, 'invalidCharacters'> | 'alreadyConfirmed';
       retryAt?: Date;
     };
@@ -81,7 +84,7 @@ export type ChallengeVerification =
       ok: false;
       error: CodeRejectionReason;
       retryAt?: Date;
-      /** Which kind of code the input was taken for; set with the format errors and `invalid`. */
+      /** Kind of code the input was taken for, set with the format errors and `invalid`. */
       method?: MfaMethod;
     };
 
@@ -131,15 +134,15 @@ export interface MfaService {
   pendingRecoveryCodes(practiceId: string, patientId: string): Promise<string[] | null>;
 
   /**
-   * Replaces all recovery codes with hashes of the pending ones and forgets the pending
-   * plaintext, in one transaction. Returns false when nothing was pending, so a second call
+   * Replaces all recovery codes with hashes of the pending ones and deletes the encrypted
+   * pending codes, in one transaction. Returns false when nothing was pending, so a second call
    * changes nothing.
    */
   confirmRecoveryCodesSaved(practiceId: string, patientId: string): Promise<boolean>;
 
   /**
-   * Generates 10 new recovery codes and keeps them pending. The current codes stay valid
-   * until the patient confirms the new ones saved. Throws `MfaStateError` (`notEnrolled`)
+   * Generates 10 new recovery codes and keeps them pending, in place of any set still
+   * pending. The saved codes stay valid until the patient confirms the new ones saved. Throws `MfaStateError` (`notEnrolled`)
    * unless the factor is confirmed.
    */
   regenerateRecoveryCodes(practiceId: string, patientId: string): Promise<string[]>;
@@ -151,6 +154,7 @@ export interface MfaService {
    */
   verifyChallenge(practiceId: string, patientId: string, input: string): Promise<ChallengeVerification>;
 
+  /** Reads the factor's state: enrolment, pending recovery codes and locks. */
   status(practiceId: string, patientId: string): Promise<MfaStatus>;
 
   /**
@@ -169,15 +173,14 @@ function withTimestamps<T extends object>(values: T, now: Date): T {
   return stamped;
 }
 
-/** Creates the MFA service. Every time it uses comes from `clock`. */
+/** Creates the MFA service. It reads the time only from `clock`. */
 export function createMfaService(dependencies: MfaServiceDependencies): MfaService {
   const { sequelize, models, keyring, clock, audit, logger } = dependencies;
 
-  const findFactor = (practiceId: string, patientId: string, transaction?: Transaction) =>
-    models.MfaFactor.findOne({ where: { practiceId, patientId }, ...(transaction ? { transaction } : {}) });
+  const findFactor = (practiceId: string, patientId: string) => models.MfaFactor.findOne({ where: { practiceId, patientId } });
 
-  const countUnusedRecoveryCodes = (practiceId: string, patientId: string, transaction?: Transaction) =>
-    models.RecoveryCode.count({ where: { practiceId, patientId, usedAt: null }, ...(transaction ? { transaction } : {}) });
+  const countUnusedRecoveryCodes = (practiceId: string, patientId: string) =>
+    models.RecoveryCode.count({ where: { practiceId, patientId, usedAt: null } });
 
   const patientActor = (patientId: string): AuditActor => ({ type: 'patient', id: patientId });
 
@@ -202,8 +205,8 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
   };
 
   /**
-   * Answers an attempt that a lock kept from being evaluated. A lock that ended between the
-   * attempt and this answer gives `retryAt` now; only the hard lock gives no `retryAt`.
+   * Builds the result for an attempt that a lock kept from being evaluated. A lock that ended
+   * since the attempt gives `retryAt` now, and only the hard lock gives no `retryAt`.
    */
   const lockedOut = (lock: LockState, now: Date): { ok: false; error: 'lockedOut'; retryAt?: Date } => {
     if (!lock.locked) {
@@ -259,7 +262,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     logger.warn({ practiceId, patientId, failedAttempts, lockedUntil: until }, 'MFA factor locked after failed attempts');
   };
 
-  /** Answers an attempt that was not admitted: the factor is locked, or a reset deleted it. */
+  /** Builds the result for an attempt that was not admitted because of a lock or a reset. */
   const rejectUnadmitted = (lock: LockState | null, now: Date): { ok: false; error: 'lockedOut' | 'notEnrolled'; retryAt?: Date } =>
     lock === null ? { ok: false, error: 'notEnrolled' } : lockedOut(lock, now);
 
@@ -304,8 +307,8 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
     const qrCodeDataUrl = await QRCode.toDataURL(otpauthUri, {
       type: 'image/png',
       errorCorrectionLevel: 'M',
-      margin: 4,
-      width: QR_CODE_WIDTH_PIXELS,
+      margin: QR_CODE_QUIET_ZONE_MODULES,
+      scale: QR_CODE_PIXELS_PER_MODULE,
     });
     const secretForTyping = secret.match(/.{1,4}/gu)!.join(' ');
 
@@ -388,7 +391,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
 
   const pendingRecoveryCodes: MfaService['pendingRecoveryCodes'] = async (practiceId, patientId) => {
     const factor = await findFactor(practiceId, patientId);
-    if (factor?.pendingRecoveryCodesCiphertext == null) {
+    if (factor === null || factor.pendingRecoveryCodesCiphertext === null) {
       return null;
     }
     return decryptRecoveryCodes(practiceId, patientId, factor.pendingRecoveryCodesCiphertext);
@@ -428,7 +431,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
       }
 
       const replaced = await models.RecoveryCode.destroy({ where: { practiceId, patientId }, transaction });
-      await models.RecoveryCode.bulkCreate(rows as Array<CreationAttributes<RecoveryCodeRow>>, { transaction });
+      await models.RecoveryCode.bulkCreate(rows, { transaction });
       await audit.record(
         {
           practiceId,
@@ -537,7 +540,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
       // submissions of the same code mark it used. A used code matches no row.
       const [used] = await models.RecoveryCode.update(
         { usedAt: now },
-        { where: { practiceId, patientId, [Op.or]: candidates } },
+        { where: { practiceId, patientId, usedAt: null, [Op.or]: candidates } },
       );
       return used === 0 ? null : true;
     });

@@ -24,7 +24,7 @@ export const MFA_FREE_FAILURES = 4;
  */
 export const MFA_FIRST_LOCK_MINUTES = 1;
 
-/** The longest timed lock, so a patient locked out by someone else's guesses waits at most an hour. */
+/** The longest timed lock, so a patient locked out by someone else's guesses waits at most an hour at a time. */
 export const MFA_MAX_LOCK_MINUTES = 60;
 
 /**
@@ -54,8 +54,7 @@ export function lockDurationAfter(failedAttempts: number): number | null {
     return 0;
   }
   const doublings = failedAttempts - MFA_FREE_FAILURES - 1;
-  // Math.min before Math.pow would still overflow for large counts, so cap the exponent too.
-  const minutes = Math.min(MFA_FIRST_LOCK_MINUTES * 2 ** Math.min(doublings, 30), MFA_MAX_LOCK_MINUTES);
+  const minutes = Math.min(MFA_FIRST_LOCK_MINUTES * 2 ** doublings, MFA_MAX_LOCK_MINUTES);
   return minutes * 60_000;
 }
 

@@ -46,10 +46,13 @@ export function createStripeWebhookHandler(dependencies: {
       return { status: 400, body: { error: 'Missing Stripe-Signature header.' } };
     }
 
-    const nowSeconds = Math.floor(host.clock.now().getTime() / 1000);
+    const nowMilliseconds = host.clock.now().getTime();
+    const nowSeconds = Math.floor(nowMilliseconds / 1000);
     let event: Stripe.Event;
     try {
-      event = signatureVerifier.webhooks.constructEvent(rawBody, signatureHeader, configuration.webhookSigningSecret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowSeconds);
+      // `receivedAt` is in milliseconds, because stripe-node 23 divides it by 1000 before
+      // comparing it with the header's timestamp in seconds.
+      event = signatureVerifier.webhooks.constructEvent(rawBody, signatureHeader, configuration.webhookSigningSecret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowMilliseconds);
     } catch (error) {
       logger.warn({ practiceId, reason: (error as Error).message }, 'webhook signature rejected');
       return { status: 400, body: { error: 'Invalid signature.' } };

@@ -9,7 +9,7 @@ import type { Sequelize } from 'sequelize';
 import { createAuditTrail } from '../../plugin/audit/audit-trail.js';
 import { SecretBoxError } from '../../plugin/crypto/secret-box.js';
 import { definePluginModels, type PluginModels } from '../../plugin/db/models.js';
-import { createMfaService, MfaStateError, QR_CODE_WIDTH_PIXELS, type MfaService } from '../../plugin/mfa/mfa-service.js';
+import { createMfaService, MfaStateError, QR_CODE_PIXELS_PER_MODULE, type MfaService } from '../../plugin/mfa/mfa-service.js';
 import { RECOVERY_CODE_COUNT } from '../../plugin/mfa/recovery-codes.js';
 import {
   MFA_FREE_FAILURES,
@@ -141,13 +141,14 @@ describe('MFA service', function () {
       }
     });
 
-    it('sizes the QR code for a phone camera', async function () {
+    it('draws QR modules in whole pixels', async function () {
       const start = await mfa.beginEnrolment(PRACTICE_ID, newPatient(), ACCOUNT);
       const png = Buffer.from(start.qrCodeDataUrl.split(',')[1]!, 'base64');
 
-      // A PNG stores its width and height as 32-bit integers at bytes 16 and 20.
-      expect(png.readUInt32BE(16)).to.equal(QR_CODE_WIDTH_PIXELS);
-      expect(png.readUInt32BE(20)).to.equal(QR_CODE_WIDTH_PIXELS);
+      // A PNG stores its width and height as 32-bit integers at bytes 16 and 20. The usual
+      // URI needs a version 8 symbol: 49 modules plus 4 quiet-zone modules on each side.
+      expect(png.readUInt32BE(16)).to.equal(57 * QR_CODE_PIXELS_PER_MODULE);
+      expect(png.readUInt32BE(20)).to.equal(57 * QR_CODE_PIXELS_PER_MODULE);
     });
 
     it('names the issuer and account in the URI', async function () {
@@ -307,9 +308,12 @@ describe('MFA service', function () {
       const secret = await beginEnrolment(patientId);
 
       const result = await mfa.confirmEnrolment(PRACTICE_ID, patientId, codeAt(secret, clock.now()));
+      const codes = result.ok ? result.recoveryCodes : [];
 
-      expect(result.ok && result.recoveryCodes).to.have.length(RECOVERY_CODE_COUNT);
-      for (const code of result.ok ? result.recoveryCodes : []) {
+      expect(result.ok).to.equal(true);
+      expect(codes).to.have.length(RECOVERY_CODE_COUNT);
+      expect(new Set(codes).size).to.equal(RECOVERY_CODE_COUNT);
+      for (const code of codes) {
         expect(code).to.match(RECOVERY_CODE_PATTERN);
       }
     });
@@ -698,8 +702,7 @@ describe('MFA service', function () {
 
       const result = await mfa.verifyChallenge(PRACTICE_ID, patientId, recoveryCodes[0]!);
 
-      expect(result.ok).to.equal(false);
-      expect(!result.ok && result.error).to.equal('lockedOut');
+      expect(result).to.deep.equal({ ok: false, error: 'lockedOut', retryAt: new Date(clock.now().getTime() + MINUTE_MILLISECONDS) });
       expect((await mfa.status(PRACTICE_ID, patientId)).remainingRecoveryCodes).to.equal(RECOVERY_CODE_COUNT);
     });
 
