@@ -34,7 +34,9 @@ export async function runMigrations(options: { sequelize: Sequelize; folder: str
       }),
     },
     context: sequelize.getQueryInterface(),
-    storage: new SequelizeStorage({ sequelize, tableName }),
+    // A model name per table: umzug reuses a model of the same name, which would put the
+    // plugin's migrations in the host's table.
+    storage: new SequelizeStorage({ sequelize, tableName, modelName: `${tableName}_record` }),
     logger: undefined,
   });
 

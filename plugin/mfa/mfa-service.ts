@@ -173,6 +173,16 @@ function withTimestamps<T extends object>(values: T, now: Date): T {
   return stamped;
 }
 
+/** Associated data binding a TOTP secret's ciphertext to its patient, so a copied row fails to decrypt. */
+export function secretAssociatedData(practiceId: string, patientId: string): string {
+  return `mfa:${practiceId}:${patientId}`;
+}
+
+/** Associated data binding pending recovery codes' ciphertext to their patient. */
+export function recoveryCodesAssociatedData(practiceId: string, patientId: string): string {
+  return `mfa-recovery-codes:${practiceId}:${patientId}`;
+}
+
 /** Creates the MFA service. It reads the time only from `clock`. */
 export function createMfaService(dependencies: MfaServiceDependencies): MfaService {
   const { sequelize, models, keyring, clock, audit, logger } = dependencies;
@@ -186,8 +196,6 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
 
   // The owner's ids are the associated data, so a ciphertext copied into another patient's
   // row fails to decrypt. The two kinds differ, so a secret and a code list cannot be swapped.
-  const secretAssociatedData = (practiceId: string, patientId: string) => `mfa:${practiceId}:${patientId}`;
-  const recoveryCodesAssociatedData = (practiceId: string, patientId: string) => `mfa-recovery-codes:${practiceId}:${patientId}`;
 
   const decryptFactorSecret = (practiceId: string, patientId: string, factor: MfaFactorRow): string =>
     decryptSecret(factor.secretCiphertext, keyring(), { associatedData: secretAssociatedData(practiceId, patientId) });
@@ -496,7 +504,6 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
         {
           where: {
             id: factor.id,
-            [Op.or]: [{ lastUsedTimeStep: null }, { lastUsedTimeStep: { [Op.lt]: verification.timeStep } }],
           },
           silent: true,
         },
