@@ -15,6 +15,7 @@ import { createAccessService } from './access/access-service.js';
 import { createClinicalSessions, DEFAULT_CLINICAL_SESSION_LIMITS, type ClinicalSessionLimits } from './access/clinical-sessions.js';
 import { createDecisions } from './access/decisions.js';
 import { createAccessNotifier } from './access/notifier.js';
+import { registerHostChangeListener } from './access/host-changes.js';
 import { createStripeClients } from './identity/stripe-clients.js';
 import { createIdentityService } from './identity/identity-service.js';
 import { createMfaService } from './mfa/mfa-service.js';
@@ -27,6 +28,8 @@ export type { HostApi } from './host/contract.js';
 /** Options a host may pass to `register`; every one has a default. */
 export interface PluginOptions {
   clinicalSessionLimits?: ClinicalSessionLimits;
+  /** Time after which a Stripe API call that has not been answered fails, in milliseconds. Defaults to 10 000. */
+  stripeTimeoutMilliseconds?: number;
 }
 
 const pluginRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,12 +67,15 @@ export async function register(host: HostApi, options: PluginOptions = {}): Prom
   const access = createAccessService({ sequelize, models, audit, clock: host.clock });
   const clinicalSessions = createClinicalSessions({ models, clock: host.clock, limits: options.clinicalSessionLimits ?? DEFAULT_CLINICAL_SESSION_LIMITS });
   const notifier = createAccessNotifier({ host, translator, defaultLocale: manifest.defaultLocale });
-  const decisions = createDecisions({ access, clinicalSessions, notifier, audit, clock: host.clock });
+  const decisions = createDecisions({ access, clinicalSessions, notifier, audit, patients: host.patients, clock: host.clock });
   const identity = createIdentityService({
     sequelize,
     models,
     access,
-    stripeClients: createStripeClients({ stripe: host.stripe }),
+    stripeClients: createStripeClients({
+      stripe: host.stripe,
+      ...(options.stripeTimeoutMilliseconds === undefined ? {} : { timeoutMilliseconds: options.stripeTimeoutMilliseconds }),
+    }),
     host,
   });
   const mfa = createMfaService({ sequelize, models, keyring: host.secrets.keyring, clock: host.clock, audit, logger: host.logger });
@@ -102,6 +108,7 @@ export async function register(host: HostApi, options: PluginOptions = {}): Prom
   host.routes.mountStaff(createStaffRouter(plugin));
   host.routes.mountPortal(createPatientRouter(plugin));
   host.routes.handleStripeWebhooks(createStripeWebhookHandler({ models, identity, host }));
+  registerHostChangeListener(plugin);
 
   host.logger.info({ hostApi: host.apiVersion }, 'clinical record access registered');
   return plugin;

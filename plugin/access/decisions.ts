@@ -3,10 +3,14 @@ import type { AccessService } from './access-service.js';
 import type { ClinicalSessions } from './clinical-sessions.js';
 import type { AccessNotifier } from './notifier.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import type { HostApi } from '../host/contract.js';
 
 export type Decision = 'approve' | 'deny' | 'revoke';
 
-/** Statuses each decision applies to; anything else is refused with `notAllowedFromStatus`. */
+/**
+ * Statuses each decision applies to. Anything else is refused with `notAllowedFromStatus`,
+ * except an approval of an unverified identity, which is refused with `identityNotVerified`.
+ */
 export const DECISION_RULES: Record<Decision, { from: readonly AccessStatus[]; to: AccessStatus; action: string }> = {
   approve: { from: ['pending', 'denied', 'revoked'], to: 'approved', action: 'access.approved' },
   deny: { from: ['pending'], to: 'denied', action: 'access.denied' },
@@ -28,7 +32,7 @@ export interface DecisionInput {
 
 export type DecisionResult =
   | { outcome: 'applied'; request: AccessRequestRow }
-  | { outcome: 'rejected'; reason: 'notFound' | 'staleVersion' | 'notAllowedFromStatus' | 'identityNotVerified'; current: AccessRequestRow | null };
+  | { outcome: 'rejected'; reason: 'notFound' | 'staleVersion' | 'notAllowedFromStatus' | 'identityNotVerified' | 'patientNotActive'; current: AccessRequestRow | null };
 
 export interface Decisions {
   decide(input: DecisionInput): Promise<DecisionResult>;
@@ -39,9 +43,10 @@ export function createDecisions(dependencies: {
   clinicalSessions: ClinicalSessions;
   notifier: AccessNotifier;
   audit: AuditTrail;
+  patients: HostApi['patients'];
   clock: { now(): Date };
 }): Decisions {
-  const { access, clinicalSessions, notifier, audit, clock } = dependencies;
+  const { access, clinicalSessions, notifier, audit, patients, clock } = dependencies;
 
   /** Records a refused decision too, so the trail shows both of two concurrent attempts. */
   const reject = async (input: DecisionInput, reason: Exclude<DecisionResult, { outcome: 'applied' }>['reason'], current: AccessRequestRow): Promise<DecisionResult> => {
@@ -63,12 +68,18 @@ export function createDecisions(dependencies: {
     if (request.version !== input.expectedVersion) {
       return reject(input, 'staleVersion', request);
     }
+    // An unverified identity is checked before the status, because its message names the next
+    // step (verify the identity in person) where "not allowed from this status" does not.
+    if (input.decision === 'approve' && !request.identityVerifiedAt) {
+      return reject(input, 'identityNotVerified', request);
+    }
     const rule = DECISION_RULES[input.decision];
     if (!rule.from.includes(request.status)) {
       return reject(input, 'notAllowedFromStatus', request);
     }
-    if (input.decision === 'approve' && !request.identityVerifiedAt) {
-      return reject(input, 'identityNotVerified', request);
+    // A patient who is inactive, deceased or merged in the host record cannot be given access.
+    if (input.decision === 'approve' && (await patients.get(input.practiceId, request.subjectPatientId))?.status !== 'active') {
+      return reject(input, 'patientNotActive', request);
     }
 
     const result = await access.transition(request, {

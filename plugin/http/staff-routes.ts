@@ -5,6 +5,7 @@ import { updateSettings } from '../settings/update-settings.js';
 import { showAccessList } from '../staff/list-page.js';
 import { showPatientAccess } from '../staff/patient-page.js';
 import { decideOnRequest, resetMfa, verifyInPerson } from '../staff/patient-actions.js';
+import { markDetailsReviewed } from '../staff/details-review.js';
 
 type Handler = (plugin: PluginContext, request: Request, response: Response) => Promise<void>;
 
@@ -25,6 +26,7 @@ export function createStaffRouter(plugin: PluginContext): Router {
   router.post('/access/:requestId/decision', require('clinicalAccess.decide'), handle(decideOnRequest));
   router.post('/access/:requestId/verify-in-person', require('clinicalAccess.verifyInPerson'), handle(verifyInPerson));
   router.post('/access/:requestId/reset-mfa', require('clinicalAccess.resetMfa'), handle(resetMfa));
+  router.post('/access/:requestId/details-reviewed', require('clinicalAccess.decide'), handle(markDetailsReviewed));
 
   return router;
 }

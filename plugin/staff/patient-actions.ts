@@ -30,7 +30,7 @@ export const resetMfaFormSchema = Joi.object({
   reason: Joi.string().trim().min(3).max(500).pattern(printableText).required(),
 });
 
-const decisionRejectionStatus = { notFound: 404, staleVersion: 409, notAllowedFromStatus: 409, identityNotVerified: 422 } as const;
+const decisionRejectionStatus = { notFound: 404, staleVersion: 409, notAllowedFromStatus: 409, identityNotVerified: 422, patientNotActive: 422 } as const;
 
 /** POST /access/:requestId/decision: approve, deny or revoke one patient's access. */
 export async function decideOnRequest(plugin: PluginContext, request: Request, response: Response): Promise<void> {

@@ -53,7 +53,7 @@ export async function showPatientAccess(
   const permissions = context.staff!.permissions;
   const status = accessRequest.status;
   const queryNotice = typeof request.query.notice === 'string' ? request.query.notice : null;
-  const knownNotices = ['approve', 'deny', 'revoke', 'verifiedInPerson', 'mfaReset'];
+  const knownNotices = ['approve', 'deny', 'revoke', 'verifiedInPerson', 'mfaReset', 'detailsReviewed'];
 
   const bodyHtml = plugin.templates.render('staff/access-patient', {
     t,
@@ -106,6 +106,7 @@ export async function showPatientAccess(
       revoke: permissions.has('clinicalAccess.decide') && status === 'approved',
       verifyInPerson: permissions.has('clinicalAccess.verifyInPerson') && ['identity_pending', 'identity_failed', 'identity_mismatch'].includes(status),
       resetMfa: permissions.has('clinicalAccess.resetMfa') && (mfa.enrolled || mfa.confirmed),
+      markDetailsReviewed: permissions.has('clinicalAccess.decide') && accessRequest.detailsChangedInHost,
     },
   });
   plugin.host.views.render(request, response, { surface: 'staff', status: options.status ?? 200, title: accessRequest.displayName, bodyHtml });
