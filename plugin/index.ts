@@ -28,7 +28,7 @@ export type { HostApi } from './host/contract.js';
 /** Options a host may pass to `register`; every one has a default. */
 export interface PluginOptions {
   clinicalSessionLimits?: ClinicalSessionLimits;
-  /** Time after which a Stripe API call that has not been answered fails, in milliseconds. Defaults to 10 000. */
+  /** Time limit of each Stripe API request, in milliseconds, after which the request fails. Defaults to 10 000. */
   stripeTimeoutMilliseconds?: number;
 }
 

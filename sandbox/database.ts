@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
  * connection's time zone never shifts them; UTC keeps timestamps comparable across processes.
  */
 export function openDatabase(url: string, logger: Logger): Sequelize {
-  const sqlLogger = (sql: string) => logger.trace({ sql }, 'sql');
+  const sqlLogger = (sql: string) => logger.trace({ sql: redactSqlLiterals(sql) }, 'sql');
 
   if (url.startsWith('mysql:') || url.startsWith('mariadb:')) {
     const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
@@ -68,6 +68,16 @@ export async function prepareDatabase(sequelize: Sequelize): Promise<void> {
   if (sequelize.getDialect() === 'sqlite') {
     await sequelize.query('PRAGMA journal_mode = WAL');
   }
+}
+
+/**
+ * Replaces each quoted literal of a SQL statement with `?` before the statement is logged.
+ * Sequelize writes WHERE values into the SQL text, and those carry patients' names and dates
+ * of birth, session ids and Stripe keys. Numbers, such as row ids, stay.
+ */
+export function redactSqlLiterals(sql: string): string {
+  // A literal ends at a quote that is neither escaped with a backslash (MySQL) nor doubled (SQLite).
+  return sql.replace(/'(?:[^'\\]|\\.|'')*'/gs, '?');
 }
 
 /** Describes the database for people, without the password. */

@@ -5,6 +5,7 @@ import type { RequestContext } from '../host/contract.js';
 import { resolveJourneyStep, type JourneyStep } from './journey-state.js';
 import { completeEnrolment } from '../access/enrolment.js';
 import { MAX_VERIFICATIONS_PER_DAY } from '../identity/identity-service.js';
+import { MfaStateError } from '../mfa/mfa-service.js';
 import { renderOverviewHtml, renderSectionHtml, sectionForSlug } from '../records/section-page.js';
 
 /** Stripe `last_error` codes the patient page explains in its own words; others get a general text. */
@@ -234,8 +235,28 @@ async function showAuthenticatorSetup(plugin: PluginContext, request: Request, r
   });
 }
 
-function codeError(plugin: PluginContext, context: RequestContext, error: string, retryAt?: Date | null): string {
+/**
+ * Shows the set-up page again with an error, or sends the patient to the journey page when a
+ * concurrent submission confirmed the factor after this one was rejected.
+ */
+async function showAuthenticatorSetupAgain(plugin: PluginContext, request: Request, response: Response, options: PageOptions): Promise<void> {
+  try {
+    await showAuthenticatorSetup(plugin, request, response, options);
+  } catch (error) {
+    if (error instanceof MfaStateError && error.code === 'alreadyEnrolled') {
+      response.redirect(303, `${request.baseUrl}/`);
+      return;
+    }
+    throw error;
+  }
+}
+
+function codeError(plugin: PluginContext, context: RequestContext, error: string, retryAt?: Date | null, options: { setup?: boolean } = {}): string {
   const t = plugin.translator.forLocale(context.locale);
+  // While setting up, the patient has no recovery codes yet, so the message must not mention them.
+  if (options.setup && error === 'invalid') {
+    return t('clinicalAccess.mfa.errors.setupInvalid');
+  }
   if (error === 'lockedOut') {
     return retryAt ? t('clinicalAccess.mfa.errors.lockedOut', { retryAt: formatDateTime(retryAt, context) }) : t('clinicalAccess.mfa.errors.lockedOutUntilReset');
   }
@@ -252,14 +273,20 @@ export async function confirmAuthenticator(plugin: PluginContext, request: Reque
   }
   const { error: formError, value } = codeFormSchema.validate(request.body ?? {});
   if (formError) {
-    await showAuthenticatorSetup(plugin, request, response, { status: 400, error: codeError(plugin, context, 'invalidForm'), errorField: 'code' });
+    await showAuthenticatorSetupAgain(plugin, request, response, { status: 400, error: codeError(plugin, context, 'invalidForm'), errorField: 'code' });
     return;
   }
 
   const result = await plugin.mfa.confirmEnrolment(context.practice.id, context.patient.id, value.code);
   if (!result.ok) {
+    if (result.error === 'alreadyConfirmed') {
+      // Another submission of the form, from a double click or a second tab, confirmed the
+      // factor. The journey page then shows the recovery codes.
+      response.redirect(303, `${request.baseUrl}/`);
+      return;
+    }
     const status = result.error === 'lockedOut' ? 429 : 400;
-    await showAuthenticatorSetup(plugin, request, response, { status, error: codeError(plugin, context, result.error, result.retryAt), errorField: 'code' });
+    await showAuthenticatorSetupAgain(plugin, request, response, { status, error: codeError(plugin, context, result.error, result.retryAt, { setup: true }), errorField: 'code' });
     return;
   }
 

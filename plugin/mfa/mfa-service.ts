@@ -504,6 +504,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
         {
           where: {
             id: factor.id,
+            [Op.or]: [{ lastUsedTimeStep: null }, { lastUsedTimeStep: { [Op.lt]: verification.timeStep } }],
           },
           silent: true,
         },
