@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
-import { requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+import { prepareStaffAction, showPatientAccess } from './patient-page.js';
 
 export const detailsReviewedFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
@@ -13,18 +13,11 @@ export const detailsReviewedFormSchema = Joi.object({
  * checked a name or date of birth that changed in the host after the patient requested access.
  */
 export async function markDetailsReviewed(plugin: PluginContext, request: Request, response: Response): Promise<void> {
-  const context = plugin.host.requestContext(request);
-  const t = plugin.translator.forLocale(context.locale);
-  const accessRequest = await requestFromUrl(plugin, request);
-  if (!accessRequest) {
-    sendRequestNotFound(plugin, request, response);
+  const prepared = await prepareStaffAction(plugin, request, response, detailsReviewedFormSchema, 'clinicalAccess.detailsReview.errors.invalidForm');
+  if (!prepared) {
     return;
   }
-  const { error, value } = detailsReviewedFormSchema.validate(request.body ?? {});
-  if (error) {
-    await showPatientAccess(plugin, request, response, { status: 400, error: t('clinicalAccess.detailsReview.errors.invalidForm') });
-    return;
-  }
+  const { context, t, accessRequest, value } = prepared;
   if (accessRequest.version !== value.version) {
     await showPatientAccess(plugin, request, response, { status: 409, error: t('clinicalAccess.decisions.errors.staleVersion') });
     return;

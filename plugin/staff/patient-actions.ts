@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
-import { requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+import { prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
 
 const printableText = /^[^\p{Cc}]*$/u;
 
@@ -34,18 +34,11 @@ const decisionRejectionStatus = { notFound: 404, staleVersion: 409, notAllowedFr
 
 /** POST /access/:requestId/decision: approve, deny or revoke one patient's access. */
 export async function decideOnRequest(plugin: PluginContext, request: Request, response: Response): Promise<void> {
-  const context = plugin.host.requestContext(request);
-  const t = plugin.translator.forLocale(context.locale);
-  const accessRequest = await requestFromUrl(plugin, request);
-  if (!accessRequest) {
-    sendRequestNotFound(plugin, request, response);
+  const prepared = await prepareStaffAction(plugin, request, response, decisionFormSchema, 'clinicalAccess.decisions.errors.invalidForm');
+  if (!prepared) {
     return;
   }
-  const { error, value } = decisionFormSchema.validate(request.body ?? {});
-  if (error) {
-    await showPatientAccess(plugin, request, response, { status: 400, error: t('clinicalAccess.decisions.errors.invalidForm') });
-    return;
-  }
+  const { context, t, accessRequest, value } = prepared;
 
   const result = await plugin.decisions.decide({
     practiceId: context.practice.id,
@@ -148,18 +141,11 @@ class StaleRequestError extends Error {}
 
 /** POST /access/:requestId/reset-mfa: removes the authenticator and recovery codes after a lost phone. */
 export async function resetMfa(plugin: PluginContext, request: Request, response: Response): Promise<void> {
-  const context = plugin.host.requestContext(request);
-  const t = plugin.translator.forLocale(context.locale);
-  const accessRequest = await requestFromUrl(plugin, request);
-  if (!accessRequest) {
-    sendRequestNotFound(plugin, request, response);
+  const prepared = await prepareStaffAction(plugin, request, response, resetMfaFormSchema, 'clinicalAccess.mfaReset.errors.reasonMissing');
+  if (!prepared) {
     return;
   }
-  const { error, value } = resetMfaFormSchema.validate(request.body ?? {});
-  if (error) {
-    await showPatientAccess(plugin, request, response, { status: 400, error: t('clinicalAccess.mfaReset.errors.reasonMissing') });
-    return;
-  }
+  const { context, t, accessRequest, value } = prepared;
 
   const practiceId = context.practice.id;
   const patientId = accessRequest.subjectPatientId;

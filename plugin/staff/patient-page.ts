@@ -1,5 +1,9 @@
 import type { Request, Response } from 'express';
+import type Joi from 'joi';
+import type { TFunction } from 'i18next';
 import type { PluginContext } from '../plugin-context.js';
+import type { RequestContext } from '../host/contract.js';
+import type { AccessRequestRow } from '../db/models.js';
 
 const requestIdPattern = /^[1-9][0-9]{0,17}$/;
 
@@ -24,6 +28,33 @@ export function sendRequestNotFound(plugin: PluginContext, request: Request, res
     backHref: `${request.baseUrl}/access`,
   });
   plugin.host.views.render(request, response, { surface: 'staff', status: 404, title: t('clinicalAccess.staffPatient.notFoundTitle'), bodyHtml });
+}
+
+/**
+ * Starts a staff action on one request: reads the request (404 outside the staff member's
+ * practice) and validates the form (400 with `invalidFormKey`'s message). Returns null once
+ * it has answered the request itself.
+ */
+export async function prepareStaffAction<Value>(
+  plugin: PluginContext,
+  request: Request,
+  response: Response,
+  schema: Joi.ObjectSchema<Value>,
+  invalidFormKey: string,
+): Promise<{ context: RequestContext; t: TFunction; accessRequest: AccessRequestRow; value: Value } | null> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const accessRequest = await requestFromUrl(plugin, request);
+  if (!accessRequest) {
+    sendRequestNotFound(plugin, request, response);
+    return null;
+  }
+  const { error, value } = schema.validate(request.body ?? {});
+  if (error) {
+    await showPatientAccess(plugin, request, response, { status: 400, error: t(invalidFormKey) });
+    return null;
+  }
+  return { context, t, accessRequest, value };
 }
 
 /** GET /access/:requestId: one patient's status, history and the actions staff may take. */
