@@ -29,8 +29,8 @@ export function openDatabase(url: string, logger: Logger): Sequelize {
     storage,
     logging: sqlLogger,
     pool: { max: 1, min: 0, idle: 10_000 },
-    // IMMEDIATE takes the write lock when the transaction starts, so two transactions never
-    // deadlock upgrading read locks; a waiting statement retries instead of failing.
+    // IMMEDIATE takes the write lock when the transaction starts, so two transactions cannot
+    // deadlock while upgrading read locks, and a statement that finds the lock busy retries.
     transactionType: Transaction.TYPES.IMMEDIATE,
     retry: { max: 5, match: [/SQLITE_BUSY/] },
   });

@@ -25,7 +25,7 @@ export interface ClinicalSessions {
   endAllForPatient(practiceId: string, patientId: string, reason: string, transaction?: Transaction): Promise<number>;
 }
 
-/** Hashes the host session id, so the table never holds a usable session id. */
+/** Hashes the host session id, so the table contains no usable session id. */
 function sessionKeyHash(hostSessionId: string): string {
   return createHash('sha256').update(`cra-clinical-session:${hostSessionId}`).digest('hex');
 }

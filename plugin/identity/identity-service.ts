@@ -230,7 +230,12 @@ export function createIdentityService(dependencies: {
       return true;
     }
 
-    const failureCode = session.status === 'canceled' ? 'canceled' : session.status === 'requires_input' ? session.last_error?.code ?? null : null;
+    let failureCode: string | null = null;
+    if (session.status === 'canceled') {
+      failureCode = 'canceled';
+    } else if (session.status === 'requires_input') {
+      failureCode = session.last_error?.code ?? null;
+    }
     if (failureCode) {
       await sequelize.transaction(async (transaction) => {
         await verification.update(

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import type { RequestContext } from '../host/contract.js';
 import { resolveJourneyStep, type JourneyStep } from './journey-state.js';
+import type { ClinicalSessionCheck } from '../access/clinical-sessions.js';
 import { completeEnrolment } from '../access/enrolment.js';
 import { MAX_VERIFICATIONS_PER_DAY } from '../identity/identity-service.js';
 import { MfaStateError } from '../mfa/mfa-service.js';
@@ -21,6 +22,19 @@ const explainedFailureCodes = new Set([
   'abandoned',
   'canceled',
 ]);
+
+/** Returns the failure code the page explains, or `other` for codes it has no words for. */
+function explainedFailureCode(code: string): string {
+  return explainedFailureCodes.has(code) ? code : 'other';
+}
+
+/** Returns why a clinical session ended, for the challenge page, or null when there was none. */
+function endedReasonOf(check: ClinicalSessionCheck): string | null {
+  if (check.valid || check.reason === 'none') {
+    return null;
+  }
+  return check.reason;
+}
 
 const codeFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
@@ -88,7 +102,7 @@ export async function showJourney(plugin: PluginContext, request: Request, respo
       return;
     case 'identityFailed':
       renderPage(plugin, request, response, 'patient/journey/identity-failed', 'clinicalAccess.journey.identityFailed.title', {
-        failureCode: explainedFailureCodes.has(step.failureCode) ? step.failureCode : 'other',
+        failureCode: explainedFailureCode(step.failureCode),
         underAge: step.failureCode === 'under_supported_age',
         dailyLimit: MAX_VERIFICATIONS_PER_DAY,
       });
@@ -119,7 +133,7 @@ export async function showJourney(plugin: PluginContext, request: Request, respo
       return;
     case 'challenge':
       renderPage(plugin, request, response, 'patient/journey/challenge', 'clinicalAccess.journey.challenge.title', {
-        sessionEnded: step.sessionEnded.valid ? null : step.sessionEnded.reason === 'none' ? null : step.sessionEnded.reason,
+        sessionEnded: endedReasonOf(step.sessionEnded),
       });
       return;
     case 'record': {
@@ -191,14 +205,15 @@ export async function startIdentityCheck(plugin: PluginContext, request: Request
     result.reason === 'dailyLimit'
       ? t('clinicalAccess.journey.errors.dailyLimit', { limit: MAX_VERIFICATIONS_PER_DAY, retryAt: formatDateTime(result.retryAt, context) })
       : t(`clinicalAccess.journey.errors.${result.reason}`);
-  const status = result.reason === 'dailyLimit' ? 429 : result.reason === 'stripeUnavailable' ? 503 : 409;
+  const statusByReason = { dailyLimit: 429, stripeUnavailable: 503, stripeNotConfigured: 409, notAllowed: 409 } as const;
+  const status = statusByReason[result.reason];
   const template = step.step === 'identityFailed' ? 'patient/journey/identity-failed' : 'patient/journey/identity-pending';
   const titleKey = step.step === 'identityFailed' ? 'clinicalAccess.journey.identityFailed.title' : 'clinicalAccess.journey.identityPending.title';
   renderPage(plugin, request, response, template, titleKey, {
     status,
     error,
     started: step.step === 'identityPending' && step.request.currentVerificationId !== null,
-    failureCode: step.step === 'identityFailed' ? (explainedFailureCodes.has(step.failureCode) ? step.failureCode : 'other') : null,
+    failureCode: step.step === 'identityFailed' ? explainedFailureCode(step.failureCode) : null,
     dailyLimit: MAX_VERIFICATIONS_PER_DAY,
   });
 }
@@ -215,7 +230,7 @@ export async function returnFromIdentityCheck(plugin: PluginContext, request: Re
     try {
       await plugin.identity.synchronise(context.practice.id, verification.stripeSessionId);
     } catch (error) {
-      // The status page says the check is still in progress; the webhook will finish it.
+      // The status page shows the check as still in progress; the webhook will finish it.
       plugin.host.logger.warn({ err: error, practiceId: context.practice.id, verificationId: verification.id }, 'could not read the verification session on return');
     }
   }
@@ -308,7 +323,7 @@ async function showRecoveryCodes(plugin: PluginContext, request: Request, respon
   return true;
 }
 
-/** Whether the patient may see pending recovery codes: while setting up, or with clinical access. */
+/** Checks that the patient may see pending recovery codes: while setting up, or with clinical access. */
 async function mayHandleRecoveryCodes(plugin: PluginContext, request: Request): Promise<boolean> {
   const step = await stepFor(plugin, request);
   return step.step === 'recoveryCodes' || step.step === 'record';

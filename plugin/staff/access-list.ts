@@ -1,4 +1,4 @@
-import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { IndexHints, Op, type Sequelize, type WhereOptions } from 'sequelize';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
 import { nameTokensOf, searchNameOf } from '../access/access-service.js';
 
@@ -60,6 +60,21 @@ export function parseSearchDate(input: string): string | null {
   return `${year}-${String(monthNumber).padStart(2, '0')}-${String(dayNumber).padStart(2, '0')}`;
 }
 
+/**
+ * Returns the smallest string above every string that starts with `prefix`, in code point order
+ * (SQLite's BINARY collation), or null when the last character has no successor.
+ */
+function prefixUpperBound(prefix: string): string | null {
+  const characters = [...prefix];
+  const last = characters.pop()?.codePointAt(0);
+  if (last === undefined || last === 0x10ffff) {
+    return null;
+  }
+  // U+D800 to U+DFFF are surrogates, which are not characters on their own, so skip them.
+  const next = last === 0xd7ff ? 0xe000 : last + 1;
+  return `${characters.join('')}${String.fromCodePoint(next)}`;
+}
+
 export function encodeCursor(cursor: ListCursor): string {
   return `${cursor.direction === 'after' ? 'a' : 'b'}${cursor.lastChangedAt.getTime()}.${cursor.id}`;
 }
@@ -92,13 +107,22 @@ export async function listAccessRequests(dependencies: { sequelize: Sequelize; m
     conditions.push({ birthDate: searchDate });
   } else if (search !== '') {
     const words = nameTokensOf(searchNameOf({ givenNames: [], familyName: search })).slice(0, MAX_SEARCH_WORDS);
+    const sqlite = sequelize.getDialect() === 'sqlite';
     for (const word of words) {
       // '!' escapes LIKE's wildcards because a backslash is read differently by MySQL and SQLite.
       const pattern = `${word.replace(/[!%_]/g, (character) => `!${character}`)}%`;
+      let tokenCondition = `token LIKE ${sequelize.escape(pattern)} ESCAPE '!'`;
+      // SQLite uses an index for LIKE only on a NOCASE column, and the token column is BINARY, so
+      // without this range it reads every token of the practice. MySQL and MariaDB already read
+      // LIKE 'prefix%' as an index range, and their collations do not sort by code point.
+      const upperBound = sqlite ? prefixUpperBound(word) : null;
+      if (upperBound !== null) {
+        tokenCondition = `token >= ${sequelize.escape(word)} AND token < ${sequelize.escape(upperBound)} AND ${tokenCondition}`;
+      }
       conditions.push({
         id: {
           [Op.in]: sequelize.literal(
-            `(SELECT request_id FROM cra_request_name_tokens WHERE practice_id = ${sequelize.escape(query.practiceId)} AND token LIKE ${sequelize.escape(pattern)} ESCAPE '!')`,
+            `(SELECT request_id FROM cra_request_name_tokens WHERE practice_id = ${sequelize.escape(query.practiceId)} AND ${tokenCondition})`,
           ),
         },
       });
@@ -118,6 +142,12 @@ export async function listAccessRequests(dependencies: { sequelize: Sequelize; m
     });
   }
 
+  // With only the practice to narrow it, MariaDB 10.11 reads a descending page after a cursor
+  // through `ref` access on practice_id: it walks back from the newest row through every row
+  // newer than the cursor. Naming the index makes it seek to the cursor instead (range access).
+  // Sequelize adds the hint for MySQL and MariaDB only.
+  const seekWithChangedIndex = query.cursor !== null && query.status === 'all' && search === '';
+
   const direction = descending ? 'DESC' : 'ASC';
   const [countRows, pageRows] = await Promise.all([
     models.AccessRequest.findAll({
@@ -133,6 +163,7 @@ export async function listAccessRequests(dependencies: { sequelize: Sequelize; m
         ['id', direction],
       ],
       limit: pageSize + 1,
+      ...(seekWithChangedIndex ? { indexHints: [{ type: IndexHints.FORCE, values: ['cra_access_requests_changed'] }] } : {}),
     }),
   ]);
 

@@ -74,7 +74,8 @@ export async function verifyInPerson(plugin: PluginContext, request: Request, re
   }
   const { error, value } = inPersonFormSchema.validate(request.body ?? {});
   if (error) {
-    const key = error.details[0]?.path[0] === 'confirmed' ? 'confirmMissing' : error.details[0]?.path[0] === 'document' ? 'documentMissing' : 'invalidForm';
+    const keyByField: Record<string, string> = { confirmed: 'confirmMissing', document: 'documentMissing' };
+    const key = keyByField[String(error.details[0]?.path[0])] ?? 'invalidForm';
     await showPatientAccess(plugin, request, response, { status: 400, error: t(`clinicalAccess.inPerson.errors.${key}`) });
     return;
   }
