@@ -1,4 +1,4 @@
-import { Op, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
 import type { HostPatient } from '../host/contract.js';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
 import type { AuditActor, AuditTrail } from '../audit/audit-trail.js';
@@ -51,6 +51,59 @@ export interface AccessService {
   transition(request: AccessRequestRow, transition: Transition, transaction?: Transaction): Promise<TransitionResult>;
   /** Copies the patient's current name and date of birth into the request and its search index. */
   refreshPatientDetails(request: AccessRequestRow, patient: HostPatient, transaction: Transaction): Promise<void>;
+}
+
+/** Every status a request can be in, in the order the staff list shows them. */
+export const ACCESS_STATUSES: readonly AccessStatus[] = [
+  'pending',
+  'approved',
+  'denied',
+  'revoked',
+  'identity_pending',
+  'identity_failed',
+  'identity_mismatch',
+  'mfa_pending',
+];
+
+/** Adds `change` to the practice's count of requests in `status`, inside the caller's transaction. */
+async function adjustStatusCount(models: PluginModels, practiceId: string, status: AccessStatus, change: 1 | -1, transaction: Transaction): Promise<void> {
+  const sequelize = models.StatusCount.sequelize!;
+  const [updated] = await models.StatusCount.update(
+    { total: sequelize.literal(`total ${change > 0 ? '+' : '-'} 1`) as unknown as number },
+    { where: { practiceId, status }, transaction },
+  );
+  if (updated === 0) {
+    await models.StatusCount.bulkCreate(
+      ACCESS_STATUSES.map((each) => ({ practiceId, status: each, total: 0 })),
+      { ignoreDuplicates: true, transaction },
+    );
+    await models.StatusCount.update(
+      { total: sequelize.literal(`total ${change > 0 ? '+' : '-'} 1`) as unknown as number },
+      { where: { practiceId, status }, transaction },
+    );
+  }
+}
+
+/**
+ * Recounts a practice's requests per status from the requests themselves. For data loaded
+ * around the service (bulk imports, tests); the service keeps the counts in step itself.
+ */
+export async function rebuildStatusCounts(models: PluginModels, practiceId: string): Promise<void> {
+  const sequelize = models.StatusCount.sequelize!;
+  await sequelize.transaction(async (transaction) => {
+    const rows = (await models.AccessRequest.findAll({
+      attributes: ['status', [sequelize.fn('COUNT', sequelize.col('id')), 'total']],
+      where: { practiceId },
+      group: ['status'],
+      raw: true,
+      transaction,
+    })) as unknown as Array<{ status: AccessStatus; total: number | string }>;
+    await models.StatusCount.destroy({ where: { practiceId }, transaction });
+    await models.StatusCount.bulkCreate(
+      ACCESS_STATUSES.map((status) => ({ practiceId, status, total: Number(rows.find((row) => row.status === status)?.total ?? 0) })),
+      { transaction },
+    );
+  });
 }
 
 export function createAccessService(dependencies: { sequelize: Sequelize; models: PluginModels; audit: AuditTrail; clock: { now(): Date } }): AccessService {
@@ -113,6 +166,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
           { transaction },
         );
         await replaceNameTokens(practiceId, request.id, request.searchName, transaction);
+        await adjustStatusCount(models, practiceId, 'identity_pending', 1, transaction);
         await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
         return request;
       });
@@ -127,10 +181,15 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
 
   const transition = async (request: AccessRequestRow, change: Transition, outer?: Transaction): Promise<TransitionResult> => {
     const run = async (transaction: Transaction): Promise<TransitionResult> => {
+      // The status read by the caller is part of the condition, so the counts below move
+      // exactly one request from that status to the new one.
+      if (!change.from.includes(request.status)) {
+        return { applied: false, current: (await findById(request.practiceId, request.id, transaction))! };
+      }
       const where: Record<string | symbol, unknown> = {
         id: request.id,
         practiceId: request.practiceId,
-        status: { [Op.in]: [...change.from] },
+        status: request.status,
       };
       if (change.expectedVersion !== undefined) {
         where.version = change.expectedVersion;
@@ -145,6 +204,10 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
         return { applied: false, current };
       }
 
+      if (request.status !== change.to) {
+        await adjustStatusCount(models, request.practiceId, request.status, -1, transaction);
+        await adjustStatusCount(models, request.practiceId, change.to, 1, transaction);
+      }
       await audit.record(
         {
           practiceId: request.practiceId,

@@ -129,6 +129,12 @@ export class RequestNameTokenRow extends Model<InferAttributes<RequestNameTokenR
   declare token: string;
 }
 
+export class StatusCountRow extends Model<InferAttributes<StatusCountRow>, InferCreationAttributes<StatusCountRow>> {
+  declare practiceId: string;
+  declare status: AccessStatus;
+  declare total: number;
+}
+
 export interface PluginModels {
   PracticeSettings: ModelStatic<PracticeSettingsRow>;
   AuditEvent: ModelStatic<AuditEventRow>;
@@ -139,6 +145,7 @@ export interface PluginModels {
   ClinicalSession: ModelStatic<ClinicalSessionRow>;
   WebhookEvent: ModelStatic<WebhookEventRow>;
   RequestNameToken: ModelStatic<RequestNameTokenRow>;
+  StatusCount: ModelStatic<StatusCountRow>;
 }
 
 /**
@@ -288,5 +295,15 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
     { tableName: 'cra_request_name_tokens', underscored: true, timestamps: false },
   );
 
-  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent, RequestNameToken };
+  const StatusCount = sequelize.define<StatusCountRow>(
+    'CraStatusCount',
+    {
+      practiceId: { type: DataTypes.STRING(64), primaryKey: true },
+      status: { type: DataTypes.STRING(32), primaryKey: true },
+      total: DataTypes.INTEGER,
+    },
+    { tableName: 'cra_status_counts', underscored: true, timestamps: false },
+  );
+
+  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent, RequestNameToken, StatusCount };
 }

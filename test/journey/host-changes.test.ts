@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Agent } from 'supertest';
+import { rebuildStatusCounts } from '../../plugin/access/access-service.js';
 import {
   accessRequestOf,
   completeIdentityCheck,
@@ -223,6 +224,7 @@ describe('host changes: patient status and details', function () {
         const hostPatient = await plugin.host.patients.get(String(practiceId), patientId);
         const created = await plugin.access.create(String(practiceId), hostPatient!);
         await plugin.models.AccessRequest.update({ status: 'denied' }, { where: { id: created.id } });
+        await rebuildStatusCounts(plugin.models, String(practiceId));
 
         const response = await changePatient(journey, manager, patientId, { status: 'deceased' });
 

@@ -5,6 +5,7 @@ import { hashPassword } from '../../sandbox/passwords.js';
 import { demoPassword } from '../../sandbox/demo/practices.js';
 import { toHostPatient } from '../../sandbox/host-api.js';
 import type { AccessStatus } from '../../plugin/db/models.js';
+import { rebuildStatusCounts } from '../../plugin/access/access-service.js';
 import {
   accessRequestOf,
   authenticatorCode,
@@ -982,6 +983,8 @@ describe('staff access: decisions, permissions and the list', function () {
         requestIds.push(Number(request.id));
         indexOfRequest.set(Number(request.id), index);
       }
+      // The statuses above were set around the access service, so recount them.
+      await rebuildStatusCounts(plugin.models, harbourId);
     });
 
     it('counts requests per status', async function () {
