@@ -152,6 +152,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       practiceName: context?.practice.name,
       staffName: response.locals.staffName,
       roleName: response.locals.roleName,
+      isManager: response.locals.isManager,
       patientName: response.locals.patientName,
       csrfToken: csrf.generateToken(request),
     });

@@ -39,7 +39,7 @@ await new Promise<void>((resolve, reject) => {
   server.listen(config.port, config.host, resolve);
 });
 
-const portalLogins = demoPatients.filter((patient) => patient.practiceKey === 'riverside' && patient.status === 'active').slice(0, 3);
+const portalLogins = demoPatients.filter((patient) => patient.status === 'active');
 console.log(`
 Sandbox practice platform: ${publicUrl}/
 Stripe Identity emulator:  ${emulator.url}
@@ -49,8 +49,7 @@ Demo sign-ins (password for all: ${demoPassword})
   Staff   ${publicUrl}/admin/sign-in
 ${demoStaff.map((staff) => `    ${staff.email.padEnd(36)} ${staff.role.replace('_', ' ')}, ${demoPractices.find((practice) => practice.key === staff.practiceKey)!.name}`).join('\n')}
   Patients ${publicUrl}/portal/sign-in
-${portalLogins.map((patient) => `    ${patient.portalLogin.padEnd(36)} ${patient.givenNames.join(' ')} ${patient.familyName}`).join('\n')}
-    (more in sandbox/demo/patients.ts)
+${portalLogins.map((patient) => `    ${patient.portalLogin.padEnd(36)} ${`${patient.givenNames.join(' ')} ${patient.familyName}`.padEnd(30)} ${demoPractices.find((practice) => practice.key === patient.practiceKey)!.name}`).join('\n')}
 
 Press Ctrl+C to stop.`);
 

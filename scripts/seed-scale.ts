@@ -21,7 +21,7 @@ import { describeDatabaseUrl } from '../sandbox/database.js';
 import { generateSecrets } from '../sandbox/secrets.js';
 import { seedDemoData } from '../sandbox/demo/seed.js';
 import { demoPractices } from '../sandbox/demo/practices.js';
-import { rebuildStatusCounts, nameTokensOf, searchNameOf } from '../plugin/access/access-service.js';
+import { rebuildStatusCounts, searchNameOf, searchTokensOf } from '../plugin/access/access-service.js';
 import type { AccessRequestRow, AccessStatus, RequestNameTokenRow } from '../plugin/db/models.js';
 import type { PluginContext } from '../plugin/plugin-context.js';
 
@@ -199,7 +199,7 @@ function generateRequest(
     createdAt,
     updatedAt: lastChangedAt,
   };
-  const tokens = nameTokensOf(searchName).map((token) => ({ practiceId: context.practiceId, requestId: context.id, token }));
+  const tokens = searchTokensOf(name).map((token) => ({ practiceId: context.practiceId, requestId: context.id, token }));
   return { request, tokens };
 }
 

@@ -16,9 +16,21 @@ export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyNa
     .slice(0, 400);
 }
 
-/** The distinct words of a search name, for the token index. */
+/** Returns the distinct words of a search name, for the token index. */
 export function nameTokensOf(searchName: string): string[] {
   return [...new Set(searchName.split(' ').filter((token) => token.length > 0).map((token) => token.slice(0, 100)))];
+}
+
+/**
+ * Returns the words the staff list finds a patient by: each word of the name, and each name
+ * that has an apostrophe also written without it, so "obrien" finds O'Brien as "o'brien" does.
+ */
+export function searchTokensOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string[] {
+  const withoutApostrophes = {
+    givenNames: patient.givenNames.map((name) => name.replace(/[’'ʼ‘`]/g, '')),
+    familyName: patient.familyName.replace(/[’'ʼ‘`]/g, ''),
+  };
+  return [...new Set([...nameTokensOf(searchNameOf(patient)), ...nameTokensOf(searchNameOf(withoutApostrophes))])];
 }
 
 export interface Transition {
@@ -118,10 +130,10 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
   const findById = (practiceId: string, requestId: number, transaction?: Transaction) =>
     models.AccessRequest.findOne({ where: { practiceId, id: requestId }, ...(transaction ? { transaction } : {}) });
 
-  const replaceNameTokens = async (practiceId: string, requestId: number, searchName: string, transaction: Transaction) => {
+  const replaceNameTokens = async (practiceId: string, requestId: number, patient: HostPatient, transaction: Transaction) => {
     await models.RequestNameToken.destroy({ where: { requestId }, transaction });
     await models.RequestNameToken.bulkCreate(
-      nameTokensOf(searchName).map((token) => ({ practiceId, requestId, token })),
+      searchTokensOf(patient).map((token) => ({ practiceId, requestId, token })),
       { transaction },
     );
   };
@@ -132,7 +144,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
       { displayName: [...patient.givenNames, patient.familyName].join(' ').slice(0, 400), searchName, birthDate: patient.birthDate },
       { where: { id: request.id, practiceId: request.practiceId }, transaction },
     );
-    await replaceNameTokens(request.practiceId, request.id, searchName, transaction);
+    await replaceNameTokens(request.practiceId, request.id, patient, transaction);
   };
 
   const create = async (practiceId: string, patient: HostPatient): Promise<AccessRequestRow> => {
@@ -165,7 +177,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
           },
           { transaction },
         );
-        await replaceNameTokens(practiceId, request.id, request.searchName, transaction);
+        await replaceNameTokens(practiceId, request.id, patient, transaction);
         await adjustStatusCount(models, practiceId, 'identity_pending', 1, transaction);
         await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
         return request;

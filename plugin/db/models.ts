@@ -78,6 +78,8 @@ export class IdentityVerificationRow extends Model<InferAttributes<IdentityVerif
   declare inPersonDocument: string | null;
   declare recordedByStaffId: string | null;
   declare completedAt: Date | null;
+  /** `<request id>:<request version>` the check was started from; unique. */
+  declare claimKey: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -222,6 +224,7 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
       inPersonDocument: DataTypes.STRING(64),
       recordedByStaffId: DataTypes.STRING(64),
       completedAt: DataTypes.DATE,
+      claimKey: DataTypes.STRING(100),
       createdAt: DataTypes.DATE,
     },
     { tableName: 'cra_identity_verifications', underscored: true, timestamps: true },

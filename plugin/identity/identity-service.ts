@@ -1,4 +1,4 @@
-import { Op, type Sequelize } from 'sequelize';
+import { Op, UniqueConstraintError, type Sequelize } from 'sequelize';
 import type Stripe from 'stripe';
 import type { HostApi } from '../host/contract.js';
 import type { PluginModels, IdentityVerificationRow } from '../db/models.js';
@@ -14,7 +14,7 @@ const DAY_MILLISECONDS = 24 * 60 * 60 * 1000;
 export type StartVerificationResult =
   | { ok: true; url: string }
   | { ok: false; reason: 'dailyLimit'; retryAt: Date }
-  | { ok: false; reason: 'stripeUnavailable' | 'stripeNotConfigured' | 'notAllowed' };
+  | { ok: false; reason: 'stripeUnavailable' | 'stripeNotConfigured' | 'notAllowed' | 'inProgress' };
 
 export interface IdentityService {
   /**
@@ -31,6 +31,12 @@ export interface IdentityService {
   synchronise(practiceId: string, stripeSessionId: string): Promise<boolean>;
   /** The patient's current Stripe verification, for the status page. */
   current(practiceId: string, requestId: number, verificationId: number | null): Promise<IdentityVerificationRow | null>;
+}
+
+/** Whether a Stripe SDK error says the object does not exist (HTTP 404, `resource_missing`). */
+function isMissingAtStripe(error: unknown): boolean {
+  const stripeError = error as { statusCode?: number; code?: string };
+  return stripeError.statusCode === 404 || stripeError.code === 'resource_missing';
 }
 
 export class StripeUnavailableError extends Error {
@@ -75,8 +81,14 @@ export function createIdentityService(dependencies: {
           return { ok: true, url: returnUrl };
         }
       } catch (error) {
-        logger.warn({ err: error, practiceId, verificationId: existing.id }, 'could not retrieve the verification session from Stripe');
-        return { ok: false, reason: 'stripeUnavailable' };
+        if (!isMissingAtStripe(error)) {
+          logger.warn({ err: error, practiceId, verificationId: existing.id }, 'could not retrieve the verification session from Stripe');
+          return { ok: false, reason: 'stripeUnavailable' };
+        }
+        // Stripe no longer has the session (expired, or the sandbox's emulator restarted), so
+        // the patient starts a new one.
+        logger.warn({ practiceId, verificationId: existing.id }, 'verification session no longer exists at Stripe; starting a new one');
+        await existing.update({ outcome: 'canceled', failureCode: 'session_missing', completedAt: clock.now() });
       }
     }
 
@@ -89,21 +101,31 @@ export function createIdentityService(dependencies: {
       return { ok: false, reason: 'dailyLimit', retryAt: new Date(recent[0]!.createdAt.getTime() + DAY_MILLISECONDS) };
     }
 
-    const verification = await models.IdentityVerification.create({
-      practiceId,
-      requestId: request.id,
-      patientId,
-      method: 'stripe_identity',
-      stripeSessionId: null,
-      stripeStatus: null,
-      outcome: 'pending',
-      failureCode: null,
-      mismatchFields: null,
-      inPersonDocument: null,
-      recordedByStaffId: null,
-      completedAt: null,
-      createdAt: clock.now(),
-    });
+    let verification: IdentityVerificationRow;
+    try {
+      verification = await models.IdentityVerification.create({
+        practiceId,
+        requestId: request.id,
+        patientId,
+        method: 'stripe_identity',
+        stripeSessionId: null,
+        stripeStatus: null,
+        outcome: 'pending',
+        failureCode: null,
+        mismatchFields: null,
+        inPersonDocument: null,
+        recordedByStaffId: null,
+        completedAt: null,
+        claimKey: `${request.id}:${request.version}`,
+        createdAt: clock.now(),
+      });
+    } catch (error) {
+      // Another tab started a check from the same state of the request a moment ago.
+      if (error instanceof UniqueConstraintError) {
+        return { ok: false, reason: 'inProgress' };
+      }
+      throw error;
+    }
 
     let session: Stripe.Identity.VerificationSession;
     try {
@@ -149,6 +171,29 @@ export function createIdentityService(dependencies: {
     return { ok: true, url: session.url };
   };
 
+  /** Ends a check whose session Stripe no longer has, so the patient is offered a new one. */
+  const markSessionMissing = async (practiceId: string, verification: IdentityVerificationRow) => {
+    logger.warn({ practiceId, verificationId: verification.id }, 'verification session no longer exists at Stripe');
+    await sequelize.transaction(async (transaction) => {
+      await verification.update({ outcome: 'canceled', failureCode: 'session_missing', completedAt: clock.now() }, { transaction });
+      const request = await access.findById(practiceId, verification.requestId, transaction);
+      if (request && request.currentVerificationId === verification.id) {
+        await access.transition(
+          request,
+          {
+            from: ['identity_pending'],
+            to: 'identity_failed',
+            actor: { type: 'system', id: null },
+            action: 'identity.failed',
+            fields: { statusReason: 'session_missing' },
+            details: { verificationId: verification.id, failureCode: 'session_missing' },
+          },
+          transaction,
+        );
+      }
+    });
+  };
+
   const synchronise = async (practiceId: string, stripeSessionId: string): Promise<boolean> => {
     const verification = await models.IdentityVerification.findOne({ where: { practiceId, stripeSessionId } });
     if (!verification) {
@@ -163,6 +208,10 @@ export function createIdentityService(dependencies: {
     try {
       session = await stripe.client.identity.verificationSessions.retrieve(stripeSessionId, { expand: ['verified_outputs'] });
     } catch (error) {
+      if (isMissingAtStripe(error) && verification.outcome === 'pending') {
+        await markSessionMissing(practiceId, verification);
+        return true;
+      }
       throw new StripeUnavailableError(`Could not retrieve verification session: ${(error as Error).message}`);
     }
     if (verification.outcome !== 'pending') {

@@ -78,8 +78,11 @@ async function stepFor(plugin: PluginContext, request: Request): Promise<Journey
   return resolveJourneyStep(plugin, context.practice.id, context.patient.id, plugin.host.sessions.sessionId(request));
 }
 
+/** Formats a time to try again at, rounded up to the minute, so the patient is never told too early. */
 function formatDateTime(date: Date, context: RequestContext): string {
-  return new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone }).format(date);
+  const minute = 60_000;
+  const roundedUp = new Date(Math.ceil(date.getTime() / minute) * minute);
+  return new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone }).format(roundedUp);
 }
 
 /** GET /: the page for wherever the patient is in the journey. */
@@ -199,6 +202,11 @@ export async function startIdentityCheck(plugin: PluginContext, request: Request
     response.redirect(303, result.url);
     return;
   }
+  if (result.reason === 'inProgress') {
+    // Another tab is starting the check; its page shows where things stand.
+    response.redirect(303, `${request.baseUrl}/`);
+    return;
+  }
 
   const t = plugin.translator.forLocale(context.locale);
   const error =
@@ -215,6 +223,7 @@ export async function startIdentityCheck(plugin: PluginContext, request: Request
     started: step.step === 'identityPending' && step.request.currentVerificationId !== null,
     failureCode: step.step === 'identityFailed' ? explainedFailureCode(step.failureCode) : null,
     dailyLimit: MAX_VERIFICATIONS_PER_DAY,
+    limitReached: result.reason === 'dailyLimit',
   });
 }
 

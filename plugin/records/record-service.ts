@@ -11,13 +11,20 @@ import { buildSectionView, type SectionViewMap } from './view-models.js';
 export const RECORD_PAGE_SIZE = 100;
 
 /**
- * Maximum number of entries read for one section of one patient.
- * NOTE: 2,000 is a guess at a safe upper bound for one page's work, not a measured limit.
- * Entries past the cap are never read, and the host returns entries in its own order, not
- * by date, so a capped section can miss recent items. The result's `truncated` flag makes the
- * page show a notice.
+ * Maximum number of entries shown for one section of one patient. The service reads up to
+ * MAX_READ_ENTRIES, sorts them, and keeps this many of the newest, so the shown part of a
+ * long record is always its most recent part. The result's `truncated` flag makes the page
+ * show a notice.
+ * NOTE: 2,000 is a judgement of what one page can show usefully, not a measured limit.
  */
 export const MAX_SECTION_ENTRIES = 2000;
+
+/**
+ * Maximum number of entries read for one section. Beyond it the host's remaining entries are
+ * never read, and because the host returns entries in its own order, not by date, such a
+ * record can miss recent items; the page then shows the same notice.
+ */
+export const MAX_READ_ENTRIES = 10_000;
 
 /**
  * Maximum number of host calls for one section. A host may return short or empty pages, so
@@ -38,7 +45,8 @@ export interface LoadSectionOptions {
 
 export interface RecordService {
   /**
-   * Reads every page of one section from the host, up to the entry cap, and builds its view.
+   * Reads every page of one section from the host, up to the read cap, builds its view and
+   * keeps the newest entries up to the display cap.
    * Throws RangeError for an unknown section or a malformed locale, and Error when the host
    * returns a cursor it has already returned. Errors from the host propagate unchanged.
    */
@@ -54,8 +62,10 @@ export interface RecordServiceDependencies {
   clinicalRecords: HostApi['clinicalRecords'];
   /** Receives ids and counts only, never clinical content or patient details. */
   logger: HostLogger;
-  /** Entry cap per section. Defaults to MAX_SECTION_ENTRIES, and tests lower it. */
+  /** Entries shown per section. Defaults to MAX_SECTION_ENTRIES, and tests lower it. */
   maxEntries?: number;
+  /** Entries read per section. Defaults to MAX_READ_ENTRIES, and tests lower it. */
+  maxReadEntries?: number;
 }
 
 interface ReadResult {
@@ -72,6 +82,7 @@ export function createRecordService(dependencies: RecordServiceDependencies): Re
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new RangeError(`Invalid maxEntries ${String(maxEntries)}: expected a positive whole number.`);
   }
+  const maxReadEntries = Math.max(dependencies.maxReadEntries ?? MAX_READ_ENTRIES, maxEntries);
 
   const readAllPages = async (practiceId: HostId, patientId: HostId, section: ClinicalSection): Promise<ReadResult> => {
     const entries: ClinicalRecordEntry[] = [];
@@ -83,14 +94,14 @@ export function createRecordService(dependencies: RecordServiceDependencies): Re
       if (pageRequests === MAX_PAGE_REQUESTS) {
         return { entries, truncated: true, pageRequests };
       }
-      const limit = Math.min(RECORD_PAGE_SIZE, maxEntries - entries.length);
+      const limit = Math.min(RECORD_PAGE_SIZE, maxReadEntries - entries.length);
       const page = await clinicalRecords.list(practiceId, patientId, section, { cursor, limit });
       pageRequests += 1;
       entries.push(...page.entries);
 
       // A host may return more entries than the limit asked for, so cut at the cap here.
-      if (entries.length > maxEntries) {
-        entries.length = maxEntries;
+      if (entries.length > maxReadEntries) {
+        entries.length = maxReadEntries;
         return { entries, truncated: true, pageRequests };
       }
       cursor = page.nextCursor;
@@ -102,7 +113,7 @@ export function createRecordService(dependencies: RecordServiceDependencies): Re
       if (cursor !== null) {
         seenCursors.add(cursor);
       }
-    } while (cursor !== null && entries.length < maxEntries);
+    } while (cursor !== null && entries.length < maxReadEntries);
 
     return { entries, truncated: cursor !== null, pageRequests };
   };
@@ -115,8 +126,16 @@ export function createRecordService(dependencies: RecordServiceDependencies): Re
         );
       }
 
-      const { entries, truncated, pageRequests } = await readAllPages(practiceId, patientId, section);
+      const read = await readAllPages(practiceId, patientId, section);
+      const { entries, pageRequests } = read;
       const view = buildSectionView(section, entries, { locale: options.locale });
+
+      // The view is sorted, so keeping its first items keeps the newest.
+      const items = view.items as unknown[];
+      const truncated = read.truncated || items.length > maxEntries;
+      if (items.length > maxEntries) {
+        items.length = maxEntries;
+      }
 
       const logFields = { practiceId, patientId, section, entries: entries.length, pageRequests, truncated };
       if (truncated) {

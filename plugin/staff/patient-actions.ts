@@ -9,9 +9,10 @@ export const decisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
   decision: Joi.string().valid('approve', 'deny', 'revoke').required(),
   version: Joi.number().integer().min(1).max(2_147_483_647).required(),
-  reason: Joi.string().allow('').trim().max(500).pattern(printableText),
+  // A tab pasted with the text becomes a space rather than rejecting the form.
+  reason: Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText),
   // Line breaks are allowed in the message to the patient; other control characters are not.
-  message: Joi.string().allow('').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
+  message: Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
   returnTo: Joi.string().valid('list', 'patient'),
 });
 

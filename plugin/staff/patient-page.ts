@@ -124,7 +124,9 @@ export async function showPatientAccess(
       action: event.action,
       actorType: event.actor.type,
       staffName: typeof event.details.staffName === 'string' ? event.details.staffName : null,
-      reason: typeof event.details.reason === 'string' ? event.details.reason : null,
+      // A refused decision stores a reason code, which the page translates; other reasons are staff's words.
+      reason: typeof event.details.reason === 'string' && event.action !== 'access.decisionRejected' ? event.details.reason : null,
+      rejectionReason: event.action === 'access.decisionRejected' && typeof event.details.reason === 'string' ? event.details.reason : null,
       section: typeof event.details.section === 'string' ? event.details.section : null,
       failureCode: typeof event.details.failureCode === 'string' ? event.details.failureCode : null,
       document: typeof event.details.document === 'string' ? event.details.document : null,

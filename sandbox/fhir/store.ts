@@ -34,6 +34,14 @@ export async function storeParsedBundle(
     if (options.patientId && !patient) {
       throw new Error(`Patient ${options.patientId} does not exist in practice ${practiceId}. Check the ids, or leave out --patient to create a new patient.`);
     }
+    // Another person's record must never land in this patient's: the bundle's Patient has to
+    // have the same family name and date of birth.
+    const sameFamilyName = (left: string, right: string) => left.normalize('NFKC').toLocaleLowerCase('en') === right.normalize('NFKC').toLocaleLowerCase('en');
+    if (options.patientId && patient && (patient.birthDate !== source.birthDate || !sameFamilyName(patient.familyName, source.familyName))) {
+      throw new Error(
+        `The bundle's Patient has a different family name or date of birth from patient ${options.patientId}, so it is not their record. Nothing was imported. Check the patient id, or leave out --patient to create a new patient.`,
+      );
+    }
 
     let createdPatient = false;
     if (!patient) {

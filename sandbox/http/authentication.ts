@@ -81,6 +81,7 @@ export function createAuthentication(options: {
       });
       response.locals.staffName = staff.displayName;
       response.locals.roleName = roleNames[staff.role];
+      response.locals.isManager = staff.role === 'practice_manager';
       response.locals.practiceName = practice.name;
       next();
     };

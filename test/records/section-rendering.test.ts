@@ -600,19 +600,40 @@ describe('records: section pages', function () {
       expect(view.items).to.have.length(120);
     });
 
-    it('stops at 2,000 entries by default', async function () {
+    it('shows the newest 2,000 entries by default', async function () {
       const calls: PageRequest[] = [];
+      const entries = generatedLabResults(2500);
       const service = createRecordService({
-        clinicalRecords: countingClinicalRecords(generatedLabResults(2500), calls),
+        clinicalRecords: countingClinicalRecords(entries, calls),
         logger: silentLogger,
       });
 
       const view = await service.loadSection('1', '1', 'labResults', { locale: LOCALE });
+      const full = await createRecordService({ clinicalRecords: generatedLabResults(2500), logger: silentLogger, maxEntries: 2500 }).loadSection('1', '1', 'labResults', {
+        locale: LOCALE,
+      });
 
       expect(MAX_SECTION_ENTRIES).to.equal(2000);
       expect(view.items).to.have.length(2000);
       expect(view.truncated).to.equal(true);
-      expect(calls).to.have.length(2000 / RECORD_PAGE_SIZE);
+      expect(calls, 'every page is read').to.have.length(2500 / RECORD_PAGE_SIZE);
+      expect(view.items.map((item) => item.id)).to.deep.equal(full.items.slice(0, 2000).map((item) => item.id));
+    });
+
+    it('stops reading at the read cap', async function () {
+      const calls: PageRequest[] = [];
+      const service = createRecordService({
+        clinicalRecords: countingClinicalRecords(generatedLabResults(500), calls),
+        logger: silentLogger,
+        maxEntries: 50,
+        maxReadEntries: 200,
+      });
+
+      const view = await service.loadSection('1', '1', 'labResults', { locale: LOCALE });
+
+      expect(view.items).to.have.length(50);
+      expect(view.truncated).to.equal(true);
+      expect(calls).to.have.length(2);
     });
 
     it('cuts a page longer than requested at the cap', async function () {

@@ -43,6 +43,17 @@ describe('sandbox: import command', function () {
     expect(result.stdout).to.contain('skipped 30: Observation category vital-signs is not a lab result.');
   });
 
+  it("refuses to add a bundle to another person's record", async function () {
+    const siobhan = await testSandbox.sandbox.models.Patient.findOne({ where: { portalLogin: 'siobhan.obrien@example.test' } });
+    const before = await testSandbox.sandbox.models.FhirResource.count({ where: { patientId: siobhan!.id } });
+
+    const result = await importBundle(testSandbox.database.url, syntheaPath, '--practice', 'riverside', '--patient', String(siobhan!.id));
+
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain('not their record. Nothing was imported.');
+    expect(await testSandbox.sandbox.models.FhirResource.count({ where: { patientId: siobhan!.id } })).to.equal(before);
+  });
+
   it('names the known practices for an unknown one', async function () {
     const result = await importBundle(testSandbox.database.url, syntheaPath, '--practice', 'nowhere');
 
