@@ -287,6 +287,28 @@ function codeError(plugin: PluginContext, context: RequestContext, error: string
   return t(`clinicalAccess.mfa.errors.${error}`);
 }
 
+/**
+ * Turns a wrong code that started a lock into the lock's message, so the patient learns at
+ * once that they must wait, instead of on their next try.
+ */
+async function withLockAfterFailure(
+  plugin: PluginContext,
+  context: RequestContext & { patient: { id: string } },
+  failure: { error: string; retryAt?: Date },
+): Promise<{ error: string; retryAt?: Date | null }> {
+  if (failure.error !== 'invalid') {
+    return failure;
+  }
+  const status = await plugin.mfa.status(context.practice.id, context.patient.id);
+  if (status.hardLocked) {
+    return { error: 'lockedOut', retryAt: null };
+  }
+  if (status.lockedUntil && status.lockedUntil > plugin.host.clock.now()) {
+    return { error: 'lockedOut', retryAt: status.lockedUntil };
+  }
+  return failure;
+}
+
 /** POST /authenticator: confirms the authenticator with a code from it. */
 export async function confirmAuthenticator(plugin: PluginContext, request: Request, response: Response): Promise<void> {
   const context = contextOf(plugin, request);
@@ -309,8 +331,9 @@ export async function confirmAuthenticator(plugin: PluginContext, request: Reque
       response.redirect(303, `${request.baseUrl}/`);
       return;
     }
-    const status = result.error === 'lockedOut' ? 429 : 400;
-    await showAuthenticatorSetupAgain(plugin, request, response, { status, error: codeError(plugin, context, result.error, result.retryAt, { setup: true }), errorField: 'code' });
+    const failure = await withLockAfterFailure(plugin, context, result);
+    const status = failure.error === 'lockedOut' ? 429 : 400;
+    await showAuthenticatorSetupAgain(plugin, request, response, { status, error: codeError(plugin, context, failure.error, failure.retryAt, { setup: true }), errorField: 'code' });
     return;
   }
 
@@ -412,9 +435,11 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
 
   const result = await plugin.mfa.verifyChallenge(context.practice.id, context.patient.id, value.code);
   if (!result.ok) {
+    const failure = await withLockAfterFailure(plugin, context, result);
+    const errorKey = failure.error === 'invalid' && result.method === 'recoveryCode' ? 'invalidRecoveryCode' : failure.error;
     renderPage(plugin, request, response, 'patient/journey/challenge', 'clinicalAccess.journey.challenge.title', {
-      status: result.error === 'lockedOut' ? 429 : 400,
-      error: codeError(plugin, context, result.error, result.retryAt),
+      status: failure.error === 'lockedOut' ? 429 : 400,
+      error: codeError(plugin, context, errorKey, failure.retryAt),
       errorField: 'code',
     });
     return;

@@ -102,7 +102,7 @@ describe('journey: clinical sessions and codes', function () {
     const refused = await answerChallenge(second, recoveryCodes[0]!);
 
     expect(refused.status).to.equal(400);
-    expect(refused.text).to.contain('That code is not right');
+    expect(refused.text).to.contain('That recovery code is not right, or it has been used already');
   });
 
   it('tells the patient a recovery code was used', async function () {
@@ -144,6 +144,23 @@ describe('journey: clinical sessions and codes', function () {
     const page = await agent.get(`${recordPath}/`).expect(200);
 
     expect(page.text).to.contain('because you had it open for a long time');
+  });
+
+  it('tells the patient at once when a lock starts', async function () {
+    const agent = await signIn(journey, 'portal', portalLogin);
+    const wrong = (await authenticatorCode(otpauthUri, journey.clock)) === '000000' ? '111111' : '000000';
+
+    const statuses: number[] = [];
+    let last = '';
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const response = await answerChallenge(agent, wrong);
+      statuses.push(response.status);
+      last = response.text;
+    }
+
+    expect(statuses).to.deep.equal([400, 400, 400, 400, 429]);
+    expect(last).to.contain('Too many codes were not right');
+    journey.clock.advance(2 * minute);
   });
 
   it('changes the session id at sign-in', async function () {
