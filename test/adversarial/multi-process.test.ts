@@ -373,7 +373,7 @@ describe('two sandbox processes on one MariaDB database', function () {
       const response = await postWith(sandboxProcess, `${recordPath}/challenge`, cookie, { _csrf: csrfTokenFrom(page.text), code: recoveryCodes[0]! });
 
       expect(response.status, `used code on ${sandboxProcess.name}`).to.equal(400);
-      expect(response.text).to.contain('That code is not right');
+      expect(response.text).to.contain('That recovery code is not right, or it has been used already');
     }
     expect(await plugin().models.RecoveryCode.count({ where: { patientId, usedAt: { [Op.ne]: null } } })).to.equal(1);
   });
@@ -386,11 +386,13 @@ describe('two sandbox processes on one MariaDB database', function () {
     await clearFailureCounter();
     const wrong = await wrongCode();
 
-    // Failures alternate between the processes; the last one starts a lock.
+    // Failures alternate between the processes; the last one starts a lock, and its answer
+    // already says so.
     for (let failure = 1; failure <= MFA_FREE_FAILURES + 1; failure += 1) {
       const sandboxProcess = failure % 2 === 1 ? processA : processB;
       const response = await postWith(sandboxProcess, `${recordPath}/challenge`, cookie, { _csrf: csrf, code: wrong });
-      expect(response.status, `failure ${failure} on ${sandboxProcess.name}`).to.equal(400);
+      const expected = failure <= MFA_FREE_FAILURES ? 400 : 429;
+      expect(response.status, `failure ${failure} on ${sandboxProcess.name}`).to.equal(expected);
     }
     const factor = await plugin().models.MfaFactor.findOne({ where: { patientId } });
     expect(factor!.failedAttempts).to.equal(MFA_FREE_FAILURES + 1);
