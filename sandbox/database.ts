@@ -30,7 +30,8 @@ export function openDatabase(url: string, logger: Logger): Sequelize {
     logging: sqlLogger,
     pool: { max: 1, min: 0, idle: 10_000 },
     // IMMEDIATE takes the write lock when the transaction starts, so two transactions cannot
-    // deadlock while upgrading read locks, and a statement that finds the lock busy retries.
+    // deadlock while upgrading read locks. A statement that finds the lock busy is retried
+    // up to 5 times (the `retry` option below).
     transactionType: Transaction.TYPES.IMMEDIATE,
     retry: { max: 5, match: [/SQLITE_BUSY/] },
   });
@@ -43,8 +44,8 @@ export function openDatabase(url: string, logger: Logger): Sequelize {
  * SQLite connection for each transaction, so concurrent transactions would otherwise wait on
  * each other's file lock inside libuv's small thread pool and fail with SQLITE_BUSY. SQLite
  * has a single writer anyway, so the queue costs nothing in throughput.
- * NOTE: a managed transaction that starts another one (instead of passing its own) would wait
- * for itself; every caller in this project passes the outer transaction on.
+ * NOTE: a managed transaction that starts another one, instead of passing its own on, would
+ * wait for itself. Every caller in this project passes the outer transaction on.
  */
 function serialiseSqliteTransactions(sequelize: Sequelize): void {
   const original = sequelize.transaction.bind(sequelize) as (...parameters: unknown[]) => Promise<unknown>;

@@ -21,7 +21,7 @@ import {
 import type { HostModels, PatientRow } from './models.js';
 import type { SandboxSecrets } from './secrets.js';
 
-/** What the sandbox app needs to wire the plugin's contributions into Express. */
+/** Plugin contributions the sandbox app wires into Express. */
 export interface HostRegistry {
   staffRouters: Router[];
   portalRouters: Router[];

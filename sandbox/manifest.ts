@@ -62,7 +62,7 @@ export class ManifestError extends Error {
 
 /**
  * Validates a manifest and checks that this host offers an API version the plugin accepts.
- * Throws a ManifestError whose message says what is wrong and what to change.
+ * Throws a ManifestError whose message names what is wrong and what to change.
  */
 export function validateManifest(input: unknown, hostApiVersion: string): PluginManifest {
   const { value, error } = manifestSchema.validate(input, { abortEarly: false, convert: false });

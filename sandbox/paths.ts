@@ -4,5 +4,5 @@ import { dirname, resolve } from 'node:path';
 /** The sandbox's own folder. */
 export const sandboxFolder = dirname(fileURLToPath(import.meta.url));
 
-/** The repository root, which holds plugin.manifest.json. */
+/** The repository root, which contains plugin.manifest.json. */
 export const projectRootFolder = resolve(sandboxFolder, '..');

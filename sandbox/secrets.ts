@@ -30,7 +30,7 @@ export function generateSecrets(practiceKeys: string[]): SandboxSecrets {
 
 /**
  * Reads the secrets file, creating it with fresh secrets on first start. The file is written
- * with mode 0600 because it holds the keys that protect patients' authenticator secrets.
+ * with mode 0600 because it contains the keys that protect patients' authenticator secrets.
  */
 export async function loadOrCreateSecrets(path: string, practiceKeys: string[]): Promise<{ secrets: SandboxSecrets; created: boolean }> {
   try {

@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     await enableClinicalAccess(journey, { autoApprove: false, managerEmail });
     await prepareOtherPatients(journey);
 
-    // The patient asks for access, proves who they are and sets up the authenticator.
+    // The patient requests access, proves who they are and sets up the authenticator.
     const patientPage = await (await openContext(browser)).newPage();
     await signInWithBrowser(patientPage, journey, 'portal', patient.portalLogin);
     await verifyIdentityWithBrowser(patientPage, journey, { visit: shootJourneyPages });

@@ -30,7 +30,7 @@ export function createAccessNotifier(dependencies: { host: Pick<HostApi, 'notifi
     try {
       await host.notifications.sendToPatient(request.practiceId, request.subjectPatientId, { subject: t(`clinicalAccess.notifications.${key}.subject`), body });
     } catch (error) {
-      // The decision stands even if the message could not be sent; staff see it in the trail.
+      // The decision remains even if the message could not be sent, and staff see it in the trail.
       host.logger.error({ err: error, practiceId: request.practiceId, requestId: request.id }, 'could not send a notification to the patient');
     }
   };

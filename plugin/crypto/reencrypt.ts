@@ -16,7 +16,7 @@ export interface ReencryptionReport {
 /**
  * Re-encrypts every stored TOTP secret and pending recovery-code set under the keyring's
  * current key, while the servers keep running: every process can still decrypt with the old
- * key, and each row is replaced only if it still holds the ciphertext that was read, so a
+ * key, and each row is replaced only if it still contains the ciphertext that was read, so a
  * concurrent enrolment is never overwritten.
  */
 export async function reencryptSecrets(models: PluginModels, keyring: Keyring, batchSize = 500): Promise<ReencryptionReport> {

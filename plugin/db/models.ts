@@ -53,7 +53,7 @@ export class AccessRequestRow extends Model<InferAttributes<AccessRequestRow>, I
   declare decisionReason: string | null;
   declare decidedByStaffId: string | null;
   declare decidedAt: Date | null;
-  /** The subject's name as the host holds it, for the staff list. */
+  /** The subject's name as recorded by the host, for the staff list. */
   declare displayName: string;
   declare searchName: string;
   declare birthDate: string | null;

@@ -34,7 +34,7 @@ export interface PortalPatient {
   portalLogin: string;
 }
 
-/** Who is asking, set by the host's own authentication before any plugin route runs. */
+/** Identity of the requester, set by the host's own authentication before any plugin route runs. */
 export interface RequestContext {
   practice: Practice;
   staff: StaffMember | null;
@@ -45,7 +45,7 @@ export interface RequestContext {
 
 export type PatientStatus = 'active' | 'inactive' | 'deceased' | 'merged';
 
-/** A patient as the host's record holds them. */
+/** A patient as the host's record contains them. */
 export interface HostPatient {
   id: HostId;
   practiceId: HostId;
@@ -109,7 +109,7 @@ export interface WebhookResponse {
 /**
  * Handler for Stripe's webhook calls. The host resolves the practice from the endpoint's
  * opaque key before calling, and passes the raw bytes it received, because the signature
- * covers those bytes exactly; a re-serialised object would fail the check.
+ * covers those bytes exactly. A re-serialised object would fail the check.
  */
 export type StripeWebhookHandler = (input: {
   practiceId: HostId;
@@ -199,7 +199,7 @@ export interface HostApi {
   };
 
   permissions: {
-    /** Middleware that answers 403 unless the signed-in staff member holds the permission. */
+    /** Middleware that responds 403 unless the signed-in staff member has the permission. */
     require(permission: string): RequestHandler;
   };
 

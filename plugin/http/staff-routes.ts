@@ -12,7 +12,7 @@ type Handler = (plugin: PluginContext, request: Request, response: Response) => 
 /**
  * Staff routes, mounted by the host under Settings > Patient Portal > Clinical Record Access.
  * Each route names the permission it needs, and every query is scoped to the staff member's
- * practice, so an id from another practice is answered with 404.
+ * practice, so an id from another practice gets a 404 response.
  */
 export function createStaffRouter(plugin: PluginContext): Router {
   const router = Router();

@@ -33,7 +33,7 @@ export interface IdentityService {
   current(practiceId: string, requestId: number, verificationId: number | null): Promise<IdentityVerificationRow | null>;
 }
 
-/** Whether a Stripe SDK error says the object does not exist (HTTP 404, `resource_missing`). */
+/** Checks whether a Stripe SDK error reports that the object does not exist (HTTP 404, `resource_missing`). */
 function isMissingAtStripe(error: unknown): boolean {
   const stripeError = error as { statusCode?: number; code?: string };
   return stripeError.statusCode === 404 || stripeError.code === 'resource_missing';

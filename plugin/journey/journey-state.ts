@@ -3,7 +3,7 @@ import type { PluginContext } from '../plugin-context.js';
 import type { ClinicalSessionCheck } from '../access/clinical-sessions.js';
 
 /**
- * The page a patient sees at the clinical record's address, worked out afresh from the
+ * The page shown to a patient at the clinical record's address, worked out afresh from the
  * database on every request, so a revocation or a disabled practice takes effect at once.
  */
 export type JourneyStep =
@@ -62,7 +62,7 @@ export async function resolveJourneyStep(plugin: PluginContext, practiceId: stri
     return { step: 'pendingApproval', request };
   }
 
-  // Approved: every new portal session asks for a code before any clinical data.
+  // Approved: every new portal session requires a code before any clinical data.
   const session = await plugin.clinicalSessions.touch(practiceId, patientId, hostSessionId);
   if (!session.valid) {
     return { step: 'challenge', request, sessionEnded: session };

@@ -78,7 +78,7 @@ async function stepFor(plugin: PluginContext, request: Request): Promise<Journey
   return resolveJourneyStep(plugin, context.practice.id, context.patient.id, plugin.host.sessions.sessionId(request));
 }
 
-/** Formats a time to try again at, rounded up to the minute, so the patient is never told too early. */
+/** Formats a time to try again at, rounded up to the minute, so the patient is never shown a time that is too early. */
 function formatDateTime(date: Date, context: RequestContext): string {
   const minute = 60_000;
   const roundedUp = new Date(Math.ceil(date.getTime() / minute) * minute);
@@ -455,7 +455,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
   response.redirect(303, `${request.baseUrl}/${notice}`);
 }
 
-/** POST /request-again: after a denial or revocation, asks staff to look again. */
+/** POST /request-again: after a denial or revocation, requests that staff look again. */
 export async function requestAgain(plugin: PluginContext, request: Request, response: Response): Promise<void> {
   const context = contextOf(plugin, request);
   if (emptyFormSchema.validate(request.body ?? {}).error) {

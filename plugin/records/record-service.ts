@@ -21,8 +21,8 @@ export const MAX_SECTION_ENTRIES = 2000;
 
 /**
  * Maximum number of entries read for one section. Beyond it the host's remaining entries are
- * never read, and because the host returns entries in its own order, not by date, such a
- * record can miss recent items; the page then shows the same notice.
+ * never read. The host returns entries in its own order, not by date, so such a record can
+ * miss recent items, and the page then shows the same notice.
  */
 export const MAX_READ_ENTRIES = 10_000;
 

@@ -19,7 +19,7 @@ export interface SettingsChange {
   expectedVersion: number;
 }
 
-/** Why a change was not saved; each maps to a translated message. */
+/** Reason a change was not saved. Each maps to a translated message. */
 export type SettingsChangeRejection = 'stripeNotConfigured' | 'staleVersion';
 
 export type SettingsChangeResult =

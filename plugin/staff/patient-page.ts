@@ -17,7 +17,7 @@ export async function requestFromUrl(plugin: PluginContext, request: Request) {
   return plugin.access.findById(context.practice.id, Number(requestId));
 }
 
-/** Sends the staff "not found" page; ids from another practice get the same answer. */
+/** Sends the staff "not found" page; ids from another practice get the same response. */
 export function sendRequestNotFound(plugin: PluginContext, request: Request, response: Response): void {
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
@@ -33,7 +33,7 @@ export function sendRequestNotFound(plugin: PluginContext, request: Request, res
 /**
  * Starts a staff action on one request: reads the request (404 outside the staff member's
  * practice) and validates the form (400 with `invalidFormKey`'s message). Returns null once
- * it has answered the request itself.
+ * it has sent the response itself.
  */
 export async function prepareStaffAction<Value>(
   plugin: PluginContext,

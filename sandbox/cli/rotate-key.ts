@@ -1,9 +1,11 @@
 /**
- * Rotates the plugin's encryption key in the sandbox:
- *   npm run sandbox:rotate-key             adds a new current key, then re-encrypts every secret
- *   npm run sandbox:rotate-key -- --reencrypt-only   re-encrypts under the current key again
- * Old keys stay in the keyring, so running servers keep decrypting; restart them to write
- * new secrets under the new key, then run with --reencrypt-only to catch rows written meanwhile.
+ * Rotates the plugin's encryption key in the sandbox.
+ *
+ *   npm run sandbox:rotate-key                      adds a new current key, then re-encrypts every secret
+ *   npm run sandbox:rotate-key -- --reencrypt-only  re-encrypts under the current key again
+ *
+ * Old keys stay in the keyring, so running servers keep decrypting. Restart them to write new
+ * secrets under the new key, then run with --reencrypt-only to catch rows written meanwhile.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';

@@ -82,6 +82,8 @@ export function createAuthentication(options: {
       response.locals.staffName = staff.displayName;
       response.locals.roleName = roleNames[staff.role];
       response.locals.isManager = staff.role === 'practice_manager';
+      response.locals.staffRole = staff.role;
+      response.locals.practiceId = practice.id;
       response.locals.practiceName = practice.name;
       next();
     };

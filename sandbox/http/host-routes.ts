@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import Joi from 'joi';
 import type { CsrfSync } from 'csrf-sync';
-import type { HostModels } from '../models.js';
+import type { HostModels, StaffRole } from '../models.js';
 import type { PluginManifest } from '../manifest.js';
 import type { HostRegistry } from '../host-api.js';
 import type { Authentication } from './authentication.js';
@@ -101,9 +101,8 @@ export function createHostRoutes(options: {
   });
 
   router.get('/admin/settings/patient-portal', authentication.requireStaff, async (request, response) => {
-    const user = request.user as { id: number };
-    const staff = await models.Staff.findByPk(user.id);
-    const granted = new Set(staff ? rolePermissions[staff.role] : []);
+    // requireStaff has already loaded the staff member and their role.
+    const granted = new Set(rolePermissions[response.locals.staffRole as StaffRole]);
     const sections = registry.settingsSections
       .filter((section) => granted.has(section.permission))
       .map((section) => ({ title: section.title, href: `${manifest.routes.staff}${section.path === '/' ? '' : section.path}` }));
@@ -111,9 +110,7 @@ export function createHostRoutes(options: {
   });
 
   router.get('/admin/outbox', authentication.requireStaff, async (request, response) => {
-    const user = request.user as { id: number };
-    const staff = await models.Staff.findByPk(user.id);
-    const rows = await models.Notification.findAll({ where: { practiceId: staff!.practiceId }, order: [['id', 'DESC']], limit: 200 });
+    const rows = await models.Notification.findAll({ where: { practiceId: response.locals.practiceId as number }, order: [['id', 'DESC']], limit: 200 });
     const notifications = rows.map((row) => ({
       sentAt: row.createdAt.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       recipient: row.recipientType === 'staff' ? 'Practice staff' : `Patient #${row.recipientId}`,

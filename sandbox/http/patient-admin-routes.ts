@@ -125,7 +125,9 @@ export function createPatientAdminRoutes(options: {
       status === 403
         ? { title: 'Permission needed', heading: 'Permission needed', message: 'Only a practice manager can change patient records. Ask your practice manager if a record needs changing.' }
         : { title: 'Patient not found', heading: 'Patient not found', message: 'There is no patient with this number at your practice. Go back to the list of patients.' };
-    render(request, response, 'pages/error', { ...page, backHref: '/admin/patients', backLabel: 'Back to the list of patients' }, status);
+    // A staff member without the role cannot open the list either, so their link goes to the dashboard.
+    const back = status === 403 ? { backHref: '/admin', backLabel: 'Go to the dashboard' } : { backHref: '/admin/patients', backLabel: 'Back to the list of patients' };
+    render(request, response, 'pages/error', { ...page, ...back }, status);
   };
 
   /** Loads the signed-in staff member, or sends a 403 page and returns null unless they are a practice manager. */

@@ -62,7 +62,7 @@ describe('adversarial: malformed input on every form', function () {
     const sessionId = await requestAccess(patient);
     await completeIdentityCheck(journey, sessionId, { kind: 'verified', firstName: 'Siobhán', lastName: 'O’Brien', dob: '1984-03-17' });
     await enrolAuthenticator(journey, patient);
-    // A new portal session has no clinical access yet, so it sees the code challenge.
+    // A new portal session has no clinical access yet, so it gets the code challenge.
     challenger = await signIn(journey, 'portal', 'siobhan.obrien@example.test');
 
     const declan = await signIn(journey, 'portal', 'declan.obrien@example.test');
@@ -77,7 +77,7 @@ describe('adversarial: malformed input on every form', function () {
     await journey.stop();
   });
 
-  /** A digest of every plugin table that holds state, so any change shows. */
+  /** Digest of every plugin table that contains state, so any change shows. */
   async function stateFingerprint(): Promise<string> {
     const { models } = pluginOf(journey);
     const tables = await Promise.all([

@@ -1,7 +1,7 @@
 /**
- * The journey when its dependencies fail: Stripe unreachable, slower than the client's
- * timeout, or returning HTTP 500, while a session is created and while it is read back (on the
- * patient's return, on "continue" and for a webhook); and, on MariaDB, the database closing
+ * The journey when its dependencies fail. Stripe is unreachable, slower than the client's
+ * timeout, or returns HTTP 500, while a session is created and while it is read back (on the
+ * patient's return, on "continue" and for a webhook). On MariaDB, the database also closes
  * the sandbox's connections between two steps.
  *
  * The sandbox calls Stripe through a small proxy in this file that forwards to the emulator or

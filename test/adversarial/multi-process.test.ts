@@ -386,8 +386,8 @@ describe('two sandbox processes on one MariaDB database', function () {
     await clearFailureCounter();
     const wrong = await wrongCode();
 
-    // Failures alternate between the processes; the last one starts a lock, and its answer
-    // already says so.
+    // Failures alternate between the processes; the last one starts a lock, and its response
+    // already shows the lock message.
     for (let failure = 1; failure <= MFA_FREE_FAILURES + 1; failure += 1) {
       const sandboxProcess = failure % 2 === 1 ? processA : processB;
       const response = await postWith(sandboxProcess, `${recordPath}/challenge`, cookie, { _csrf: csrf, code: wrong });

@@ -916,7 +916,7 @@ describe('staff access: decisions, permissions and the list', function () {
     };
     const listBase = new Date('2026-11-01T00:00:00Z').getTime();
 
-    /** The seeded patient number `index`: its name, date of birth, status and last change. */
+    /** Returns the name, date of birth, status and last change of seeded patient `index`. */
     function seedOf(index: number) {
       const birthDate = [5, 50, 95].includes(index)
         ? '1984-03-17'
