@@ -4,8 +4,8 @@
  *
  * For each database it starts the sandbox on 127.0.0.1 on a free port and signs in as the
  * riverside practice manager. It loads the list in several cases: no filter, one status, a
- * common name prefix, a rare name, a name no request has, a date of birth, and a page deep in
- * the list. For each case it counts the SQL queries of one request, then runs autocannon (a dev
+ * common name prefix, that prefix with one status, a rare name, a name no request has, a date
+ * of birth, and a page deep in the list. For each case it counts the SQL queries of one request, then runs autocannon (a dev
  * dependency) in a child process for a fixed time, so the load generator does not share the
  * server's event loop.
  * It prints one table for all databases, and the ratio of the median latency of the largest
@@ -320,6 +320,7 @@ async function openDataSet(databaseUrl: string, options: BenchmarkOptions): Prom
       { name: 'no filter', path: LIST_PATH },
       { name: 'status=pending', path: `${LIST_PATH}?status=pending` },
       { name: `name prefix "${options.namePrefix}"`, path: `${LIST_PATH}?${new URLSearchParams({ q: options.namePrefix })}` },
+      { name: `status=pending and "${options.namePrefix}"`, path: `${LIST_PATH}?${new URLSearchParams({ status: 'pending', q: options.namePrefix })}` },
       { name: `rare name "${options.rareName}"`, path: `${LIST_PATH}?${new URLSearchParams({ q: options.rareName })}` },
       { name: `unknown name "${options.unknownName}"`, path: `${LIST_PATH}?${new URLSearchParams({ q: options.unknownName })}` },
       { name: `birth date ${firstRequest!.birthDate}`, path: `${LIST_PATH}?${new URLSearchParams({ q: firstRequest!.birthDate ?? '' })}` },

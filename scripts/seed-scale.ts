@@ -5,7 +5,7 @@
  *
  * It runs the host's and the plugin's migrations and loads the demo data first, like
  * `npm start`. Then it writes one request per generated patient, in every status, with the
- * request's rows in cra_request_name_tokens. It writes no host patients (sandbox_patients),
+ * request's rows in cra_request_name_tokens and cra_request_name_prefixes. It writes no host patients (sandbox_patients),
  * because the list page reads only the plugin's tables. Opening one of these requests from
  * the list therefore shows a patient the host does not know.
  *
@@ -21,8 +21,9 @@ import { describeDatabaseUrl } from '../sandbox/database.js';
 import { generateSecrets } from '../sandbox/secrets.js';
 import { seedDemoData } from '../sandbox/demo/seed.js';
 import { demoPractices } from '../sandbox/demo/practices.js';
-import { rebuildStatusCounts, searchNameOf, searchTokensOf } from '../plugin/access/access-service.js';
-import type { AccessRequestRow, AccessStatus, RequestNameTokenRow } from '../plugin/db/models.js';
+import { rebuildStatusCounts } from '../plugin/access/access-service.js';
+import { searchNameOf, searchPrefixesOf, searchTokensOf } from '../plugin/access/search-index.js';
+import type { AccessRequestRow, AccessStatus, RequestNamePrefixRow, RequestNameTokenRow } from '../plugin/db/models.js';
 import type { PluginContext } from '../plugin/plugin-context.js';
 
 const usage = 'Usage: npx tsx scripts/seed-scale.ts --database <sqlite:file | mysql://user@host:port/database> [--patients 100000] [--batch-size 2000] [--seed 1]';
@@ -141,13 +142,13 @@ function generateName(random: () => number): { givenNames: string[]; familyName:
 type RequestAttributes = CreationAttributes<AccessRequestRow> & { createdAt: Date; updatedAt: Date };
 
 /**
- * Builds one request and its name tokens. Every column a real request in that status would
+ * Builds one request and its rows in the search index. Every column a real request in that status would
  * have is set; the verification ids stay null because no verification rows are written.
  */
 function generateRequest(
   random: () => number,
   context: { id: number; practiceId: string; patientId: string; deciderStaffId: string },
-): { request: RequestAttributes; tokens: Array<CreationAttributes<RequestNameTokenRow>> } {
+): { request: RequestAttributes; tokens: Array<CreationAttributes<RequestNameTokenRow>>; prefixes: Array<CreationAttributes<RequestNamePrefixRow>> } {
   const name = generateName(random);
   const searchName = searchNameOf(name);
   const status = pickStatus(random);
@@ -199,8 +200,10 @@ function generateRequest(
     createdAt,
     updatedAt: lastChangedAt,
   };
-  const tokens = searchTokensOf(name).map((token) => ({ practiceId: context.practiceId, requestId: context.id, token }));
-  return { request, tokens };
+  const words = searchTokensOf(name);
+  const tokens = words.map((token) => ({ practiceId: context.practiceId, requestId: context.id, token }));
+  const prefixes = searchPrefixesOf(words).map((prefix) => ({ requestId: context.id, prefix, practiceId: context.practiceId, status, lastChangedAt }));
+  return { request, tokens, prefixes };
 }
 
 /** Creates the MySQL or MariaDB database named in the URL if it does not exist yet. */
@@ -259,6 +262,7 @@ async function seed(options: SeedOptions): Promise<number> {
     for (let offset = 0; offset < options.patients; offset += options.batchSize) {
       const requests: RequestAttributes[] = [];
       const tokens: Array<CreationAttributes<RequestNameTokenRow>> = [];
+      const prefixes: Array<CreationAttributes<RequestNamePrefixRow>> = [];
       const batchEnd = Math.min(offset + options.batchSize, options.patients);
       for (let index = offset; index < batchEnd; index += 1) {
         const generated = generateRequest(random, {
@@ -269,11 +273,13 @@ async function seed(options: SeedOptions): Promise<number> {
         });
         requests.push(generated.request);
         tokens.push(...generated.tokens);
+        prefixes.push(...generated.prefixes);
       }
 
       await sandbox.sequelize.transaction(async (transaction) => {
         await models.AccessRequest.bulkCreate(requests, { transaction });
         await models.RequestNameToken.bulkCreate(tokens, { transaction });
+        await models.RequestNamePrefix.bulkCreate(prefixes, { transaction });
       });
       if (batchEnd % 20_000 === 0 || batchEnd === options.patients) {
         console.log(`  ${batchEnd} of ${options.patients} requests written`);
@@ -284,7 +290,8 @@ async function seed(options: SeedOptions): Promise<number> {
     // The rows went in around the access service, so the counts per status are rebuilt.
     await rebuildStatusCounts(models, practiceId);
     const tokenCount = await models.RequestNameToken.count({ where: { practiceId } });
-    console.log(`Seeded ${options.patients} access requests and ${tokenCount} name tokens for ${practice.name} (practice ${practiceId}) in ${describeDatabaseUrl(options.databaseUrl)}, in ${seconds.toFixed(1)} s.`);
+    const prefixCount = await models.RequestNamePrefix.count({ where: { practiceId } });
+    console.log(`Seeded ${options.patients} access requests, ${tokenCount} name tokens and ${prefixCount} name prefixes for ${practice.name} (practice ${practiceId}) in ${describeDatabaseUrl(options.databaseUrl)}, in ${seconds.toFixed(1)} s.`);
     return 0;
   } finally {
     await sandbox.close();

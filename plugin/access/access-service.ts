@@ -2,36 +2,7 @@ import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequeli
 import type { HostPatient } from '../host/contract.js';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
 import type { AuditActor, AuditTrail } from '../audit/audit-trail.js';
-
-/** Names and date of birth folded for the staff list's search: lower case, no accents. */
-export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string {
-  return [...patient.givenNames, patient.familyName]
-    .join(' ')
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[’'ʼ‘`-]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 400);
-}
-
-/** Returns the distinct words of a search name, for the token index. */
-export function nameTokensOf(searchName: string): string[] {
-  return [...new Set(searchName.split(' ').filter((token) => token.length > 0).map((token) => token.slice(0, 100)))];
-}
-
-/**
- * Returns the words the staff list finds a patient by: each word of the name, and each name
- * that has an apostrophe also written without it, so "obrien" finds O'Brien as "o'brien" does.
- */
-export function searchTokensOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string[] {
-  const withoutApostrophes = {
-    givenNames: patient.givenNames.map((name) => name.replace(/[’'ʼ‘`]/g, '')),
-    familyName: patient.familyName.replace(/[’'ʼ‘`]/g, ''),
-  };
-  return [...new Set([...nameTokensOf(searchNameOf(patient)), ...nameTokensOf(searchNameOf(withoutApostrophes))])];
-}
+import { replaceSearchIndex, searchNameOf, syncSearchOrder } from './search-index.js';
 
 export interface Transition {
   /** Statuses the request may be in for the transition to apply. */
@@ -130,21 +101,13 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
   const findById = (practiceId: string, requestId: number, transaction?: Transaction) =>
     models.AccessRequest.findOne({ where: { practiceId, id: requestId }, ...(transaction ? { transaction } : {}) });
 
-  const replaceNameTokens = async (practiceId: string, requestId: number, patient: HostPatient, transaction: Transaction) => {
-    await models.RequestNameToken.destroy({ where: { requestId }, transaction });
-    await models.RequestNameToken.bulkCreate(
-      searchTokensOf(patient).map((token) => ({ practiceId, requestId, token })),
-      { transaction },
-    );
-  };
-
   const refreshPatientDetails = async (request: AccessRequestRow, patient: HostPatient, transaction: Transaction) => {
     const searchName = searchNameOf(patient);
     await models.AccessRequest.update(
       { displayName: [...patient.givenNames, patient.familyName].join(' ').slice(0, 400), searchName, birthDate: patient.birthDate },
       { where: { id: request.id, practiceId: request.practiceId }, transaction },
     );
-    await replaceNameTokens(request.practiceId, request.id, patient, transaction);
+    await replaceSearchIndex(models, request, patient, transaction);
   };
 
   const create = async (practiceId: string, patient: HostPatient): Promise<AccessRequestRow> => {
@@ -177,7 +140,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
           },
           { transaction },
         );
-        await replaceNameTokens(practiceId, request.id, patient, transaction);
+        await replaceSearchIndex(models, request, patient, transaction);
         await adjustStatusCount(models, practiceId, 'identity_pending', 1, transaction);
         await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
         return request;
@@ -215,6 +178,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
       if (updatedRows !== 1) {
         return { applied: false, current };
       }
+      await syncSearchOrder(models, request.id, transaction);
 
       if (request.status !== change.to) {
         await adjustStatusCount(models, request.practiceId, request.status, -1, transaction);

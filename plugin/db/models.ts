@@ -131,6 +131,14 @@ export class RequestNameTokenRow extends Model<InferAttributes<RequestNameTokenR
   declare token: string;
 }
 
+export class RequestNamePrefixRow extends Model<InferAttributes<RequestNamePrefixRow>, InferCreationAttributes<RequestNamePrefixRow>> {
+  declare requestId: number;
+  declare prefix: string;
+  declare practiceId: string;
+  declare status: AccessStatus;
+  declare lastChangedAt: Date;
+}
+
 export class StatusCountRow extends Model<InferAttributes<StatusCountRow>, InferCreationAttributes<StatusCountRow>> {
   declare practiceId: string;
   declare status: AccessStatus;
@@ -147,6 +155,7 @@ export interface PluginModels {
   ClinicalSession: ModelStatic<ClinicalSessionRow>;
   WebhookEvent: ModelStatic<WebhookEventRow>;
   RequestNameToken: ModelStatic<RequestNameTokenRow>;
+  RequestNamePrefix: ModelStatic<RequestNamePrefixRow>;
   StatusCount: ModelStatic<StatusCountRow>;
 }
 
@@ -298,6 +307,18 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
     { tableName: 'cra_request_name_tokens', underscored: true, timestamps: false },
   );
 
+  const RequestNamePrefix = sequelize.define<RequestNamePrefixRow>(
+    'CraRequestNamePrefix',
+    {
+      requestId: { type: DataTypes.BIGINT, primaryKey: true },
+      prefix: { type: DataTypes.STRING(80).BINARY, primaryKey: true },
+      practiceId: DataTypes.STRING(64),
+      status: DataTypes.STRING(32),
+      lastChangedAt: DataTypes.DATE,
+    },
+    { tableName: 'cra_request_name_prefixes', underscored: true, timestamps: false },
+  );
+
   const StatusCount = sequelize.define<StatusCountRow>(
     'CraStatusCount',
     {
@@ -308,5 +329,5 @@ export function definePluginModels(sequelize: Sequelize): PluginModels {
     { tableName: 'cra_status_counts', underscored: true, timestamps: false },
   );
 
-  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent, RequestNameToken, StatusCount };
+  return { PracticeSettings, AuditEvent, AccessRequest, IdentityVerification, MfaFactor, RecoveryCode, ClinicalSession, WebhookEvent, RequestNameToken, RequestNamePrefix, StatusCount };
 }

@@ -1,6 +1,7 @@
-import { IndexHints, Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { IndexHints, Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
-import { ACCESS_STATUSES, nameTokensOf, searchNameOf } from '../access/access-service.js';
+import { ACCESS_STATUSES } from '../access/access-service.js';
+import { nameTokensOf, SEARCH_PREFIX_LENGTH, searchNameOf, searchPrefixOf } from '../access/search-index.js';
 
 export { ACCESS_STATUSES };
 
@@ -26,8 +27,13 @@ export interface AccessListQuery {
   pageSize?: number;
 }
 
+/** Columns of a request that the list shows and pages by. Reading only these keeps a page of 50 rows cheap. */
+const LIST_COLUMNS = ['id', 'displayName', 'birthDate', 'status', 'statusReason', 'detailsChangedInHost', 'lastChangedAt'] as const;
+
+export type AccessListRow = Pick<AccessRequestRow, (typeof LIST_COLUMNS)[number]>;
+
 export interface AccessListPage {
-  rows: AccessRequestRow[];
+  rows: AccessListRow[];
   counts: Record<AccessStatus | 'all', number>;
   /** Cursor of the page after this one, or null on the last page. */
   next: ListCursor | null;
@@ -51,21 +57,6 @@ export function parseSearchDate(input: string): string | null {
   return `${year}-${String(monthNumber).padStart(2, '0')}-${String(dayNumber).padStart(2, '0')}`;
 }
 
-/**
- * Returns the smallest string above every string that starts with `prefix`, in code point order
- * (SQLite's BINARY collation), or null when the last character has no successor.
- */
-function prefixUpperBound(prefix: string): string | null {
-  const characters = [...prefix];
-  const last = characters.pop()?.codePointAt(0);
-  if (last === undefined || last === 0x10ffff) {
-    return null;
-  }
-  // U+D800 to U+DFFF are surrogates, which are not characters on their own, so skip them.
-  const next = last === 0xd7ff ? 0xe000 : last + 1;
-  return `${characters.join('')}${String.fromCodePoint(next)}`;
-}
-
 export function encodeCursor(cursor: ListCursor): string {
   return `${cursor.direction === 'after' ? 'a' : 'b'}${cursor.lastChangedAt.getTime()}.${cursor.id}`;
 }
@@ -79,80 +70,87 @@ export function decodeCursor(value: unknown): ListCursor | null {
 }
 
 /**
+ * Reads a page of requests whose name has a word starting with each of `words`. The prefix
+ * rows of the longest word (usually the rarest) are read in list order, through an index on
+ * (practice, prefix, [status,] last change, id). The other words are checked for each of them,
+ * so the query stops at the end of the page however many requests match.
+ */
+async function readNameSearchPage(
+  dependencies: { sequelize: Sequelize; models: PluginModels },
+  query: AccessListQuery,
+  words: readonly string[],
+  descending: boolean,
+  limit: number,
+): Promise<AccessListRow[]> {
+  const { sequelize, models } = dependencies;
+  // NOTE: rows of the longest word without the other words are read and skipped, so a search
+  // whose longest word is common and another word rare reads more of the index than a page.
+  const [leading, ...others] = [...words].sort((left, right) => [...right].length - [...left].length);
+  const replacements: Record<string, unknown> = { practiceId: query.practiceId, leading: searchPrefixOf(leading!), limit };
+  const conditions = ['p.practice_id = :practiceId', 'p.prefix = :leading', 'r.practice_id = :practiceId'];
+  if (query.status !== 'all') {
+    // The request's own status is checked too, so a prefix row that fell behind can hide a
+    // request from the filter but never show it under a status it does not have.
+    conditions.push('p.status = :status', 'r.status = :status');
+    replacements.status = query.status;
+  }
+  others.forEach((word, index) => {
+    conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_prefixes o${index} WHERE o${index}.request_id = p.request_id AND o${index}.prefix = :other${index})`);
+    replacements[`other${index}`] = searchPrefixOf(word);
+  });
+  words
+    .filter((word) => [...word].length > SEARCH_PREFIX_LENGTH)
+    .forEach((word, index) => {
+      // '!' escapes LIKE's wildcards because a backslash is read differently by MySQL and SQLite.
+      conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_tokens t${index} WHERE t${index}.request_id = p.request_id AND t${index}.token LIKE :whole${index} ESCAPE '!')`);
+      replacements[`whole${index}`] = `${word.replace(/[!%_]/g, (character) => `!${character}`)}%`;
+    });
+  if (query.cursor) {
+    const comparison = descending ? '<' : '>';
+    conditions.push(`(p.last_changed_at ${comparison} :cursorChangedAt OR (p.last_changed_at = :cursorChangedAt AND p.request_id ${comparison} :cursorId))`);
+    replacements.cursorChangedAt = query.cursor.lastChangedAt;
+    replacements.cursorId = query.cursor.id;
+  }
+  const direction = descending ? 'DESC' : 'ASC';
+  // The requests' table comes first, quoted, because Sequelize's SQLite dialect reads the
+  // column types of the table named first after FROM to turn stored dates into Date objects.
+  // The order of the tables in FROM does not decide the order the database joins them.
+  return sequelize.query(
+    `SELECT r.id, r.display_name, r.birth_date, r.status, r.status_reason, r.details_changed_in_host, r.last_changed_at
+       FROM \`cra_access_requests\` r JOIN cra_request_name_prefixes p ON p.request_id = r.id
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY p.last_changed_at ${direction}, p.request_id ${direction}
+      LIMIT :limit`,
+    { replacements, model: models.AccessRequest, mapToModel: true, type: QueryTypes.SELECT },
+  );
+}
+
+/**
  * Reads one page of the staff list with two queries, whatever the page size: the counts per
- * status from their own table, and the page itself through an index on (practice, status, last change, id).
- * Paging is by position (keyset), so a page deep in the list costs what the first one does.
+ * status from their own table, and the page itself through an index that contains the filter and
+ * the order, (practice, [status | birth date | name prefix,] last change, id). Paging is by
+ * position (keyset), and every page is read in order up to its end, so a page deep in the list,
+ * or of a long list, costs what the first page of a short list does.
  */
 export async function listAccessRequests(dependencies: { sequelize: Sequelize; models: PluginModels }, query: AccessListQuery): Promise<AccessListPage> {
-  const { sequelize, models } = dependencies;
+  const { models } = dependencies;
   const pageSize = query.pageSize ?? ACCESS_LIST_PAGE_SIZE;
-
-  const conditions: WhereOptions[] = [{ practiceId: query.practiceId }];
-  if (query.status !== 'all') {
-    conditions.push({ status: query.status });
-  }
 
   const search = query.search.trim();
   const searchDate = parseSearchDate(search);
-  if (searchDate) {
-    conditions.push({ birthDate: searchDate });
-  } else if (search !== '') {
-    const words = nameTokensOf(searchNameOf({ givenNames: [], familyName: search })).slice(0, MAX_SEARCH_WORDS);
-    const sqlite = sequelize.getDialect() === 'sqlite';
-    for (const word of words) {
-      // '!' escapes LIKE's wildcards because a backslash is read differently by MySQL and SQLite.
-      const pattern = `${word.replace(/[!%_]/g, (character) => `!${character}`)}%`;
-      let tokenCondition = `token LIKE ${sequelize.escape(pattern)} ESCAPE '!'`;
-      // SQLite uses an index for LIKE only on a NOCASE column, and the token column is BINARY, so
-      // without this range it reads every token of the practice. MySQL and MariaDB already read
-      // LIKE 'prefix%' as an index range, and their collations do not sort by code point.
-      const upperBound = sqlite ? prefixUpperBound(word) : null;
-      if (upperBound !== null) {
-        tokenCondition = `token >= ${sequelize.escape(word)} AND token < ${sequelize.escape(upperBound)} AND ${tokenCondition}`;
-      }
-      conditions.push({
-        id: {
-          [Op.in]: sequelize.literal(
-            `(SELECT request_id FROM cra_request_name_tokens WHERE practice_id = ${sequelize.escape(query.practiceId)} AND ${tokenCondition})`,
-          ),
-        },
-      });
-    }
-  }
+  const words = searchDate || search === '' ? [] : nameTokensOf(searchNameOf({ givenNames: [], familyName: search })).slice(0, MAX_SEARCH_WORDS);
 
   // Newest first reads the index backwards; a "before" cursor reads the other way and the
   // page is reversed afterwards.
   const descending = (query.order === 'newest') !== (query.cursor?.direction === 'before');
-  if (query.cursor) {
-    const comparison = descending ? Op.lt : Op.gt;
-    conditions.push({
-      [Op.or]: [
-        { lastChangedAt: { [comparison]: query.cursor.lastChangedAt } },
-        { lastChangedAt: query.cursor.lastChangedAt, id: { [comparison]: query.cursor.id } },
-      ],
-    });
-  }
 
-  // With only the practice to narrow it, MariaDB 10.11 reads a descending page after a cursor
-  // through `ref` access on practice_id: it walks back from the newest row through every row
-  // newer than the cursor. Naming the index makes it seek to the cursor instead (range access).
-  // Sequelize adds the hint for MySQL and MariaDB only.
-  const seekWithChangedIndex = query.cursor !== null && query.status === 'all' && search === '';
-
-  const direction = descending ? 'DESC' : 'ASC';
   const [countRows, pageRows] = await Promise.all([
     // The counts come from a table the access service keeps in step with every status change,
     // so they cost 8 rows however many requests the practice has.
     models.StatusCount.findAll({ where: { practiceId: query.practiceId }, raw: true }),
-    models.AccessRequest.findAll({
-      where: { [Op.and]: conditions },
-      order: [
-        ['lastChangedAt', direction],
-        ['id', direction],
-      ],
-      limit: pageSize + 1,
-      ...(seekWithChangedIndex ? { indexHints: [{ type: IndexHints.FORCE, values: ['cra_access_requests_changed'] }] } : {}),
-    }),
+    words.length > 0
+      ? readNameSearchPage(dependencies, query, words, descending, pageSize + 1)
+      : readPage(dependencies, query, searchDate, descending, pageSize + 1),
   ]);
 
   const counts = Object.fromEntries([...ACCESS_STATUSES.map((status) => [status, 0]), ['all', 0]]) as Record<AccessStatus | 'all', number>;
@@ -173,4 +171,47 @@ export async function listAccessRequests(dependencies: { sequelize: Sequelize; m
   const next = last && (movingBack || hasMore) ? { lastChangedAt: last.lastChangedAt, id: Number(last.id), direction: 'after' as const } : null;
   const previous = first && query.cursor && (!movingBack || hasMore) ? { lastChangedAt: first.lastChangedAt, id: Number(first.id), direction: 'before' as const } : null;
   return { rows, counts, next, previous };
+}
+
+/** Reads a page of the list with no search, or with a date of birth. */
+function readPage(
+  dependencies: { models: PluginModels },
+  query: AccessListQuery,
+  searchDate: string | null,
+  descending: boolean,
+  limit: number,
+): Promise<AccessListRow[]> {
+  const conditions: WhereOptions[] = [{ practiceId: query.practiceId }];
+  if (query.status !== 'all') {
+    conditions.push({ status: query.status });
+  }
+  if (searchDate) {
+    conditions.push({ birthDate: searchDate });
+  }
+  if (query.cursor) {
+    const comparison = descending ? Op.lt : Op.gt;
+    conditions.push({
+      [Op.or]: [
+        { lastChangedAt: { [comparison]: query.cursor.lastChangedAt } },
+        { lastChangedAt: query.cursor.lastChangedAt, id: { [comparison]: query.cursor.id } },
+      ],
+    });
+  }
+
+  // With only the practice to narrow it, MariaDB 10.11 reads a descending page after a cursor
+  // through `ref` access on practice_id: it walks back from the newest row through every row
+  // newer than the cursor. Naming the index makes it seek to the cursor instead (range access).
+  // Sequelize adds the hint for MySQL and MariaDB only.
+  const seekWithChangedIndex = query.cursor !== null && query.status === 'all' && searchDate === null;
+  const direction = descending ? 'DESC' : 'ASC';
+  return dependencies.models.AccessRequest.findAll({
+    attributes: [...LIST_COLUMNS],
+    where: { [Op.and]: conditions },
+    order: [
+      ['lastChangedAt', direction],
+      ['id', direction],
+    ],
+    limit,
+    ...(seekWithChangedIndex ? { indexHints: [{ type: IndexHints.FORCE, values: ['cra_access_requests_changed'] }] } : {}),
+  });
 }

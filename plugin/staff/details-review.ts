@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
+import { syncSearchOrder } from '../access/search-index.js';
 import { prepareStaffAction, showPatientAccess } from './patient-page.js';
 
 export const detailsReviewedFormSchema = Joi.object({
@@ -36,6 +37,7 @@ export async function markDetailsReviewed(plugin: PluginContext, request: Reques
     if (updated !== 1) {
       return false;
     }
+    await syncSearchOrder(plugin.models, accessRequest.id, transaction);
     await plugin.audit.record(
       {
         practiceId: context.practice.id,

@@ -60,6 +60,16 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   );
 
   const basePath = request.baseUrl;
+  // A page repeats a few statuses and reasons, so each label is looked up once.
+  const labels = new Map<string, string>();
+  const labelOf = (key: string, fallback?: string): string => {
+    let label = labels.get(key);
+    if (label === undefined) {
+      label = fallback === undefined ? t(key) : t(key, { defaultValue: fallback });
+      labels.set(key, label);
+    }
+    return label;
+  };
   const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
   const bodyHtml = plugin.templates.render('staff/access-list', {
     t,
@@ -80,7 +90,8 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,
-      statusReason: row.statusReason,
+      statusLabel: labelOf(`clinicalAccess.statuses.${row.status}`),
+      statusReason: row.statusReason === null ? null : labelOf(`clinicalAccess.statusReasons.${row.statusReason}`, row.statusReason),
       detailsChanged: row.detailsChangedInHost,
       lastChanged: dateTime.format(row.lastChangedAt),
       href: `${basePath}/access/${row.id}`,

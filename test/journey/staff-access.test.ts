@@ -6,6 +6,7 @@ import { demoPassword } from '../../sandbox/demo/practices.js';
 import { toHostPatient } from '../../sandbox/host-api.js';
 import type { AccessStatus } from '../../plugin/db/models.js';
 import { rebuildStatusCounts } from '../../plugin/access/access-service.js';
+import { rebuildSearchOrder } from '../../plugin/access/search-index.js';
 import {
   accessRequestOf,
   authenticatorCode,
@@ -983,8 +984,10 @@ describe('staff access: decisions, permissions and the list', function () {
         requestIds.push(Number(request.id));
         indexOfRequest.set(Number(request.id), index);
       }
-      // The statuses above were set around the access service, so recount them.
+      // The statuses and times above were set around the access service, so recount them and
+      // copy them into the search index.
       await rebuildStatusCounts(plugin.models, harbourId);
+      await rebuildSearchOrder(plugin.models, harbourId);
     });
 
     it('counts requests per status', async function () {

@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import type { AccessStatus } from '../../plugin/db/models.js';
+import { listAccessRequests, type AccessListPage, type ListCursor } from '../../plugin/staff/access-list.js';
+import { toHostPatient } from '../../sandbox/host-api.js';
+import { pluginOf, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { searchIndexDrift } from '../support/search-index.js';
+
+/** Patients with requests, oldest request first. */
+const people = [
+  { key: 'hubert', givenNames: ['Hubert'], familyName: 'Wolfeschlegelsteinhausenbergerdorff', birthDate: '1950-02-03' },
+  { key: 'hilda', givenNames: ['Hilda'], familyName: 'Wolfeschlegelsteinhausenberger', birthDate: '1952-04-05' },
+  { key: 'ana', givenNames: ['Ana', 'María'], familyName: 'Núñez de la Peña', birthDate: '1990-06-07' },
+  { key: 'mariam', givenNames: ['Mariam'], familyName: 'Peñalver', birthDate: '1991-08-09' },
+  { key: 'wolfgang', givenNames: ['Wolfgang'], familyName: 'Abend', birthDate: '1960-10-11' },
+] as const;
+
+describe('staff list: name search', function () {
+  let testSandbox: TestSandbox;
+  let practiceId: string;
+  const keyOfRequest = new Map<number, string>();
+  const requestOfKey = new Map<string, number>();
+
+  before(async function () {
+    testSandbox = await startTestSandbox();
+    const plugin = pluginOf(testSandbox);
+    const practice = await testSandbox.sandbox.models.Practice.findOne({ where: { demoKey: 'harbour' } });
+    practiceId = String(practice!.id);
+    for (const person of people) {
+      testSandbox.clock.advance(60_000);
+      const patient = await testSandbox.sandbox.models.Patient.create({
+        practiceId: practice!.id,
+        demoKey: null,
+        givenNames: JSON.stringify(person.givenNames),
+        familyName: person.familyName,
+        birthDate: person.birthDate,
+        status: 'active',
+        mergedIntoId: null,
+        sourceSystemId: `name-search-${person.key}`,
+        portalLogin: null,
+        passwordHash: null,
+      });
+      const request = await plugin.access.create(practiceId, toHostPatient(patient));
+      keyOfRequest.set(Number(request.id), person.key);
+      requestOfKey.set(person.key, Number(request.id));
+    }
+  });
+
+  after(async function () {
+    await testSandbox.close();
+  });
+
+  function search(text: string, options: { status?: AccessStatus | 'all'; order?: 'newest' | 'oldest'; cursor?: ListCursor | null; pageSize?: number } = {}): Promise<AccessListPage> {
+    const plugin = pluginOf(testSandbox);
+    return listAccessRequests(
+      { sequelize: testSandbox.sandbox.sequelize, models: plugin.models },
+      { practiceId, status: options.status ?? 'all', search: text, order: options.order ?? 'newest', cursor: options.cursor ?? null, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+    );
+  }
+
+  const keysOf = (page: AccessListPage) => page.rows.map((row) => keyOfRequest.get(Number(row.id)) ?? `other request ${row.id}`);
+
+  it('finds a word longer than the stored prefixes by the whole word', async function () {
+    expect(keysOf(await search('wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
+    expect(keysOf(await search('Wolfeschlegelsteinhausenberger'))).to.deep.equal(['hilda', 'hubert']);
+    expect(keysOf(await search('wolfeschlegelsteinhausenbergerx'))).to.deep.equal([]);
+  });
+
+  it('needs every word, whichever is longest', async function () {
+    expect(keysOf(await search('maria pena'))).to.deep.equal(['mariam', 'ana']);
+    expect(keysOf(await search('nunez maria'))).to.deep.equal(['ana']);
+    expect(keysOf(await search('pen mari'))).to.deep.equal(['mariam', 'ana']);
+    expect(keysOf(await search('núñez peñalver'))).to.deep.equal([]);
+    expect(keysOf(await search('wolf h'))).to.deep.equal(['hilda', 'hubert']);
+  });
+
+  it('returns dates and page positions a cursor can use', async function () {
+    const page = await search('wolf', { pageSize: 1 });
+
+    expect(page.rows[0]!.lastChangedAt).to.be.an.instanceOf(Date);
+    expect(page.next).to.deep.equal({ lastChangedAt: page.rows[0]!.lastChangedAt, id: Number(page.rows[0]!.id), direction: 'after' });
+  });
+
+  it('moves a request to the top of a search when its status changes', async function () {
+    const plugin = pluginOf(testSandbox);
+    const hubert = (await plugin.access.findById(practiceId, requestOfKey.get('hubert')!))!;
+    testSandbox.clock.advance(60_000);
+
+    const result = await plugin.access.transition(hubert, { from: ['identity_pending'], to: 'identity_failed', actor: { type: 'system', id: null }, action: 'test.moved' });
+
+    expect(result.applied).to.equal(true);
+    expect(keysOf(await search('wolf'))).to.deep.equal(['hubert', 'wolfgang', 'hilda']);
+    expect(keysOf(await search('wolf', { order: 'oldest' }))).to.deep.equal(['hilda', 'wolfgang', 'hubert']);
+  });
+
+  it('finds a request only under the status it has now', async function () {
+    expect(keysOf(await search('wolf', { status: 'identity_failed' }))).to.deep.equal(['hubert']);
+    expect(keysOf(await search('wolf', { status: 'identity_pending' }))).to.deep.equal(['wolfgang', 'hilda']);
+    expect(keysOf(await search('wolf', { status: 'approved' }))).to.deep.equal([]);
+  });
+
+  for (const order of ['newest', 'oldest'] as const) {
+    for (const status of ['all', 'identity_pending'] as const) {
+      it(`walks ${order}-first ${status} pages both ways`, async function () {
+        const whole = keysOf(await search('w', { order, status }));
+        const forward: string[][] = [];
+        let page = await search('w', { order, status, pageSize: 1 });
+        forward.push(keysOf(page));
+        while (page.next) {
+          page = await search('w', { order, status, pageSize: 1, cursor: page.next });
+          forward.push(keysOf(page));
+          expect(forward.length, 'pages walked').to.be.at.most(whole.length);
+        }
+        const backward: string[][] = [];
+        while (page.previous) {
+          page = await search('w', { order, status, pageSize: 1, cursor: page.previous });
+          backward.push(keysOf(page));
+        }
+
+        expect(whole.length).to.be.at.least(2);
+        expect(forward.flat()).to.deep.equal(whole);
+        expect(backward.flat()).to.deep.equal(whole.slice(0, -1).reverse());
+      });
+    }
+  }
+
+  it('keeps the index in step with the requests', async function () {
+    expect(await searchIndexDrift(pluginOf(testSandbox).models, practiceId)).to.deep.equal([]);
+  });
+
+  it('fills the same index from the stored words when its migration runs', async function () {
+    const { sequelize } = testSandbox.sandbox;
+    const snapshot = () =>
+      sequelize.query('SELECT request_id, prefix, practice_id, status, last_changed_at FROM cra_request_name_prefixes ORDER BY request_id, prefix', { type: QueryTypes.SELECT });
+    const writtenByService = await snapshot();
+    const migration = (await import('../../migrations/20261204230000-create-request-name-prefixes.js')) as {
+      up(parameters: { context: ReturnType<typeof sequelize.getQueryInterface> }): Promise<void>;
+    };
+
+    await migration.up({ context: sequelize.getQueryInterface() });
+
+    expect(writtenByService.length).to.be.greaterThan(50);
+    expect(await snapshot()).to.deep.equal(writtenByService);
+    expect(keysOf(await search('wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
+  });
+});
