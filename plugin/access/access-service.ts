@@ -2,7 +2,7 @@ import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequeli
 import type { HostPatient } from '../host/contract.js';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
 import type { AuditActor, AuditTrail } from '../audit/audit-trail.js';
-import { replaceSearchIndex, searchNameOf, syncSearchOrder } from './search-index.js';
+import { replaceSearchIndex, searchNameOf, syncSearchOrder, writeSearchIndex } from './search-index.js';
 
 export interface Transition {
   /** Statuses the request may be in for the transition to apply. */
@@ -140,7 +140,7 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
           },
           { transaction },
         );
-        await replaceSearchIndex(models, request, patient, transaction);
+        await writeSearchIndex(models, request, patient, transaction);
         await adjustStatusCount(models, practiceId, 'identity_pending', 1, transaction);
         await audit.record({ practiceId, actor: { type: 'patient', id: patient.id }, action: 'access.requested', patientId: patient.id }, transaction);
         return request;
@@ -181,8 +181,18 @@ export function createAccessService(dependencies: { sequelize: Sequelize; models
       await syncSearchOrder(models, request.id, transaction);
 
       if (request.status !== change.to) {
-        await adjustStatusCount(models, request.practiceId, request.status, -1, transaction);
-        await adjustStatusCount(models, request.practiceId, change.to, 1, transaction);
+        // The two count rows are locked in name order, whatever the direction of the change.
+        // Otherwise two requests moving between the same two statuses in opposite directions at
+        // once would each hold one row and wait for the other, and MariaDB would end one of
+        // them with a deadlock error.
+        const adjustments: Array<[AccessStatus, 1 | -1]> = [
+          [request.status, -1],
+          [change.to, 1],
+        ];
+        adjustments.sort(([left], [right]) => (left < right ? -1 : 1));
+        for (const [status, amount] of adjustments) {
+          await adjustStatusCount(models, request.practiceId, status, amount, transaction);
+        }
       }
       await audit.record(
         {

@@ -9,7 +9,7 @@ import type { PluginModels } from '../db/models.js';
  */
 export const SEARCH_PREFIX_LENGTH = 20;
 
-/** Names and date of birth folded for the staff list's search: lower case, no accents. */
+/** Returns a patient's names folded for the staff list's search: lower case, no accents. */
 export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string {
   return [...patient.givenNames, patient.familyName]
     .join(' ')
@@ -61,12 +61,12 @@ export function searchPrefixesOf(tokens: readonly string[]): string[] {
 }
 
 /**
- * Writes a request's rows in the search index anew from the patient's name: its words in
- * `cra_request_name_tokens`, and each start of a word in `cra_request_name_prefixes` with the
- * request's status and last change time, which the list pages through in order. Call it after
- * any other change to the request in the same transaction, so it copies the current values.
+ * Writes a new request's rows in the search index: its name words in `cra_request_name_tokens`,
+ * and each start of a word in `cra_request_name_prefixes` with the request's status and last
+ * change time, which the list pages through in order. Call it after any other change to the
+ * request in the same transaction, so it copies the current values.
  */
-export async function replaceSearchIndex(
+export async function writeSearchIndex(
   models: PluginModels,
   request: { id: number; practiceId: string },
   patient: Pick<HostPatient, 'givenNames' | 'familyName'>,
@@ -81,12 +81,10 @@ export async function replaceSearchIndex(
     throw new Error(`Access request ${request.id} was not found in practice ${request.practiceId}, so its search index was not written.`);
   }
   const tokens = searchTokensOf(patient);
-  await models.RequestNameToken.destroy({ where: { requestId: request.id }, transaction });
   await models.RequestNameToken.bulkCreate(
     tokens.map((token) => ({ practiceId: request.practiceId, requestId: request.id, token })),
     { transaction },
   );
-  await models.RequestNamePrefix.destroy({ where: { requestId: request.id }, transaction });
   await models.RequestNamePrefix.bulkCreate(
     searchPrefixesOf(tokens).map((prefix) => ({
       requestId: request.id,
@@ -100,9 +98,26 @@ export async function replaceSearchIndex(
 }
 
 /**
+ * Deletes a request's rows in the search index and writes them again from the patient's name,
+ * after a change of name. A new request uses `writeSearchIndex` alone. On MariaDB a DELETE that
+ * matches no row locks the gap after the last index entry, so two requests created at once would
+ * block each other's inserts until one of them failed with a deadlock.
+ */
+export async function replaceSearchIndex(
+  models: PluginModels,
+  request: { id: number; practiceId: string },
+  patient: Pick<HostPatient, 'givenNames' | 'familyName'>,
+  transaction: Transaction,
+): Promise<void> {
+  await models.RequestNameToken.destroy({ where: { requestId: request.id }, transaction });
+  await models.RequestNamePrefix.destroy({ where: { requestId: request.id }, transaction });
+  await writeSearchIndex(models, request, patient, transaction);
+}
+
+/**
  * Copies a request's status and last change time into its prefix rows. Every change to either
- * column calls this in the same transaction, or the list would find the request under its old
- * status or at its old place.
+ * column that does not write the rows anew calls this in the same transaction, or the list
+ * would find the request under its old status or at its old place.
  */
 export async function syncSearchOrder(models: PluginModels, requestId: number, transaction: Transaction): Promise<void> {
   await models.RequestNamePrefix.sequelize!.query(

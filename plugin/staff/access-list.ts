@@ -73,7 +73,7 @@ export function decodeCursor(value: unknown): ListCursor | null {
  * Reads a page of requests whose name has a word starting with each of `words`. The prefix
  * rows of the longest word (usually the rarest) are read in list order, through an index on
  * (practice, prefix, [status,] last change, id). The other words are checked for each of them,
- * so the query stops at the end of the page however many requests match.
+ * and the query stops at the end of the page.
  */
 async function readNameSearchPage(
   dependencies: { sequelize: Sequelize; models: PluginModels },
@@ -83,8 +83,8 @@ async function readNameSearchPage(
   limit: number,
 ): Promise<AccessListRow[]> {
   const { sequelize, models } = dependencies;
-  // NOTE: rows of the longest word without the other words are read and skipped, so a search
-  // whose longest word is common and another word rare reads more of the index than a page.
+  // NOTE: rows that lack another word, or the rest of a word over 20 characters, are read and
+  // skipped. A common longest word with a rare other word therefore reads more than a page.
   const [leading, ...others] = [...words].sort((left, right) => [...right].length - [...left].length);
   const replacements: Record<string, unknown> = { practiceId: query.practiceId, leading: searchPrefixOf(leading!), limit };
   const conditions = ['p.practice_id = :practiceId', 'p.prefix = :leading', 'r.practice_id = :practiceId'];
@@ -129,8 +129,9 @@ async function readNameSearchPage(
  * Reads one page of the staff list with two queries, whatever the page size: the counts per
  * status from their own table, and the page itself through an index that contains the filter and
  * the order, (practice, [status | birth date | name prefix,] last change, id). Paging is by
- * position (keyset), and every page is read in order up to its end, so a page deep in the list,
- * or of a long list, costs what the first page of a short list does.
+ * position (keyset), and a page is read in order up to its end. A page deep in the list, or of
+ * a long list, therefore costs about what the first page of a short list does (for name
+ * searches, see readNameSearchPage).
  */
 export async function listAccessRequests(dependencies: { sequelize: Sequelize; models: PluginModels }, query: AccessListQuery): Promise<AccessListPage> {
   const { models } = dependencies;

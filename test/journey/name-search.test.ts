@@ -64,6 +64,14 @@ describe('staff list: name search', function () {
     expect(keysOf(await search('wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
     expect(keysOf(await search('Wolfeschlegelsteinhausenberger'))).to.deep.equal(['hilda', 'hubert']);
     expect(keysOf(await search('wolfeschlegelsteinhausenbergerx'))).to.deep.equal([]);
+    expect(keysOf(await search('h wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
+  });
+
+  it('reads % and _ in a long word as themselves', async function () {
+    expect(keysOf(await search('wolfeschlegelsteinhausenb'))).to.deep.equal(['hilda', 'hubert']);
+    expect(keysOf(await search('wolfeschlegelsteinhausenb%'))).to.deep.equal([]);
+    expect(keysOf(await search('wolfeschlegelsteinhausenb_rger'))).to.deep.equal([]);
+    expect(keysOf(await search('wolfeschlegelsteinhausenb!'))).to.deep.equal([]);
   });
 
   it('needs every word, whichever is longest', async function () {
@@ -123,6 +131,31 @@ describe('staff list: name search', function () {
       });
     }
   }
+
+  it('creates ten requests at once', async function () {
+    const plugin = pluginOf(testSandbox);
+    const patients = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        testSandbox.sandbox.models.Patient.create({
+          practiceId: Number(practiceId),
+          demoKey: null,
+          givenNames: JSON.stringify(['Tamsin']),
+          familyName: 'Okoro',
+          birthDate: '1985-01-01',
+          status: 'active',
+          mergedIntoId: null,
+          sourceSystemId: `name-search-at-once-${index}`,
+          portalLogin: null,
+          passwordHash: null,
+        }),
+      ),
+    );
+
+    const requests = await Promise.all(patients.map((patient) => plugin.access.create(practiceId, toHostPatient(patient))));
+
+    expect(new Set(requests.map((request) => Number(request.id))).size).to.equal(10);
+    expect((await search('okoro tamsin')).rows).to.have.length(10);
+  });
 
   it('keeps the index in step with the requests', async function () {
     expect(await searchIndexDrift(pluginOf(testSandbox).models, practiceId)).to.deep.equal([]);

@@ -5,6 +5,7 @@ import { hashPassword } from '../../sandbox/passwords.js';
 import { demoPassword } from '../../sandbox/demo/practices.js';
 import { toHostPatient } from '../../sandbox/host-api.js';
 import type { AccessStatus } from '../../plugin/db/models.js';
+import { listAccessRequests, type ListCursor } from '../../plugin/staff/access-list.js';
 import { rebuildStatusCounts } from '../../plugin/access/access-service.js';
 import { rebuildSearchOrder } from '../../plugin/access/search-index.js';
 import {
@@ -1079,6 +1080,33 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(forward.pages.map((page) => page.length)).to.deep.equal([50, 10]);
       expect(forward.pages.flat()).to.deep.equal(expectedIds((index) => seedOf(index).status === 'pending', 'oldest'));
       expect(backward.pages).to.deep.equal([...forward.pages].reverse());
+    });
+
+    it('walks a name search with shared times in small pages', async function () {
+      // Hugo (index 7, 17, …) and Harper (index 0, 6, 12, …) share instants, as index 6 and 7 do.
+      const matches = (index: number) => index % 10 === 7 || (index % 6 === 0 && index % 20 !== 7);
+      const plugin = pluginOf(journey);
+      const list = (order: 'newest' | 'oldest', cursor: ListCursor | null) =>
+        listAccessRequests({ sequelize: journey.sandbox.sequelize, models: plugin.models }, { practiceId: harbourId, status: 'all', search: 'h', order, cursor, pageSize: 4 });
+
+      for (const order of ['newest', 'oldest'] as const) {
+        const forward: number[] = [];
+        let page = await list(order, null);
+        forward.push(...page.rows.map((row) => Number(row.id)));
+        while (page.next) {
+          page = await list(order, page.next);
+          forward.push(...page.rows.map((row) => Number(row.id)));
+        }
+        const lastPageSize = page.rows.length;
+        const backward: number[] = [];
+        while (page.previous) {
+          page = await list(order, page.previous);
+          backward.unshift(...page.rows.map((row) => Number(row.id)));
+        }
+
+        expect(forward, order).to.deep.equal(expectedIds(matches, order));
+        expect(backward, order).to.deep.equal(forward.slice(0, forward.length - lastPageSize));
+      }
     });
 
     const badQueries = ['status=nope', 'page=garbage', 'order=sideways', `q=${'a'.repeat(101)}`, 'q=%07bell'];

@@ -75,4 +75,35 @@ describe('access: counts per status', function () {
     const { kept, actual } = await countsBothWays();
     expect(kept).to.deep.equal(actual);
   });
+
+  it('moves counts for opposite transitions at once', async function () {
+    const plugin = pluginOf(testSandbox);
+    const patients = await testSandbox.sandbox.models.Patient.findAll({ where: { practiceId: Number(practiceId), status: 'active' }, offset: 6, limit: 2 });
+    const requests = [];
+    for (const row of patients) {
+      let request = await plugin.access.create(practiceId, (await plugin.host.patients.get(practiceId, String(row.id)))!);
+      for (const to of ['mfa_pending', 'pending', 'approved'] as const) {
+        const moved = await plugin.access.transition(request, { from: [request.status], to, actor: { type: 'system', id: null }, action: 'test.moved' });
+        request = (moved as { request: typeof request }).request;
+      }
+      requests.push(request);
+    }
+    let [first, second] = requests as [(typeof requests)[number], (typeof requests)[number]];
+    first = ((await plugin.access.transition(first, { from: ['approved'], to: 'revoked', actor: { type: 'system', id: null }, action: 'test.moved' })) as { request: typeof first }).request;
+
+    // Each round moves one request from approved to revoked and the other back, so the two
+    // transactions change the same two count rows in opposite directions.
+    for (let round = 0; round < 20; round += 1) {
+      const results = await Promise.all(
+        [first, second].map((request) =>
+          plugin.access.transition(request, { from: [request.status], to: request.status === 'approved' ? 'revoked' : 'approved', actor: { type: 'system', id: null }, action: 'test.moved' }),
+        ),
+      );
+      expect(results.every((result) => result.applied), `round ${round}`).to.equal(true);
+      [first, second] = results.map((result) => (result as { request: typeof first }).request) as [typeof first, typeof second];
+    }
+
+    const { kept, actual } = await countsBothWays();
+    expect(kept).to.deep.equal(actual);
+  });
 });
