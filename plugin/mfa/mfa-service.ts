@@ -545,12 +545,24 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
         return null;
       }
       // `used_at IS NULL` in the WHERE clause lets exactly one of several concurrent
-      // submissions of the same code mark it used. A used code matches no row.
-      const [used] = await models.RecoveryCode.update(
-        { usedAt: now },
-        { where: { practiceId, patientId, usedAt: null, [Op.or]: candidates } },
-      );
-      return used === 0 ? null : true;
+      // submissions of the same code mark it used. A used code matches no row. The audit
+      // event and the reset of the failure count commit with the use, or none of them does.
+      return sequelize.transaction(async (transaction) => {
+        const [used] = await models.RecoveryCode.update(
+          { usedAt: now },
+          { where: { practiceId, patientId, usedAt: null, [Op.or]: candidates }, transaction },
+        );
+        if (used === 0) {
+          return null;
+        }
+        const remaining = await models.RecoveryCode.count({ where: { practiceId, patientId, usedAt: null }, transaction });
+        await audit.record(
+          { practiceId, actor: patientActor(patientId), action: 'mfa.recoveryCodeUsed', patientId, details: { remainingRecoveryCodes: remaining } },
+          transaction,
+        );
+        await resetAttempts(models, Number(factor.id), now, transaction);
+        return remaining;
+      });
     });
 
     if (!attempt.admitted) {
@@ -560,18 +572,7 @@ export function createMfaService(dependencies: MfaServiceDependencies): MfaServi
       return { ok: false, error: 'invalid', method: 'recoveryCode' };
     }
 
-    // The code is spent once the UPDATE above commits. The reset and the audit event follow
-    // outside a transaction, for the SQLite reason given at claimAttempt.
-    await resetAttempts(models, Number(factor.id), now);
-    const remainingRecoveryCodes = await countUnusedRecoveryCodes(practiceId, patientId);
-    await audit.record({
-      practiceId,
-      actor: patientActor(patientId),
-      action: 'mfa.recoveryCodeUsed',
-      patientId,
-      details: { remainingRecoveryCodes },
-    });
-    return { ok: true, method: 'recoveryCode', remainingRecoveryCodes };
+    return { ok: true, method: 'recoveryCode', remainingRecoveryCodes: attempt.outcome };
   };
 
   const verifyChallenge: MfaService['verifyChallenge'] = async (practiceId, patientId, input) => {

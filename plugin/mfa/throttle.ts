@@ -8,7 +8,7 @@
  * counter afterwards, so `failed_attempts` counts the consecutive attempts that have not
  * succeeded, including any still being evaluated.
  */
-import { Op, type Sequelize } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import type { MfaFactorRow, PluginModels } from '../db/models.js';
 
 /**
@@ -140,10 +140,11 @@ function lockEnd(now: Date, duration: number): Date {
 }
 
 /** Clears the counter and any timed lock after a successful attempt. */
-export async function resetAttempts(models: PluginModels, factorId: number, now: Date): Promise<void> {
+export async function resetAttempts(models: PluginModels, factorId: number, now: Date, transaction?: Transaction): Promise<void> {
   await models.MfaFactor.update(stampFactorUpdate({ failedAttempts: 0, lockedUntil: null }, now), {
     where: { id: factorId },
     silent: true,
+    ...(transaction ? { transaction } : {}),
   });
 }
 

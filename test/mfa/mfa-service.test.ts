@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Sequelize } from 'sequelize';
 
-import { createAuditTrail } from '../../plugin/audit/audit-trail.js';
+import { createAuditTrail, type AuditTrail } from '../../plugin/audit/audit-trail.js';
 import { SecretBoxError } from '../../plugin/crypto/secret-box.js';
 import { definePluginModels, type PluginModels } from '../../plugin/db/models.js';
 import { createMfaService, MfaStateError, QR_CODE_PIXELS_PER_MODULE, type MfaService } from '../../plugin/mfa/mfa-service.js';
@@ -406,6 +406,29 @@ describe('MFA service', function () {
 
       expect(first).to.deep.equal({ ok: true, method: 'recoveryCode', remainingRecoveryCodes: RECOVERY_CODE_COUNT - 1 });
       expect(second).to.deep.equal({ ok: false, error: 'invalid', method: 'recoveryCode' });
+    });
+
+    it('keeps a code unused when its audit event fails', async function () {
+      const patientId = newPatient();
+      const { recoveryCodes } = await enrol(patientId);
+      const failingAudit: AuditTrail = {
+        ...plugin.audit,
+        async record(entry, transaction) {
+          if (entry.action === 'mfa.recoveryCodeUsed') {
+            throw new Error('The audit store is unavailable.');
+          }
+          await plugin.audit.record(entry, transaction);
+        },
+      };
+      const mfaWithFailingAudit = createMfaService({ sequelize, models: plugin.models, keyring: plugin.host.secrets.keyring, clock, audit: failingAudit, logger: silentLogger });
+
+      const error = await rejection(mfaWithFailingAudit.verifyChallenge(PRACTICE_ID, patientId, recoveryCodes[0]!));
+      const usedRows = (await recoveryCodeRows(patientId)).filter((row) => row.usedAt !== null);
+      const retry = await mfa.verifyChallenge(PRACTICE_ID, patientId, recoveryCodes[0]!);
+
+      expect((error as Error).message).to.equal('The audit store is unavailable.');
+      expect(usedRows).to.have.length(0);
+      expect(retry).to.deep.equal({ ok: true, method: 'recoveryCode', remainingRecoveryCodes: RECOVERY_CODE_COUNT - 1 });
     });
 
     it('accepts a code typed in lower case with spaces', async function () {
