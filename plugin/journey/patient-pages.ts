@@ -7,7 +7,7 @@ import type { ClinicalSessionCheck } from '../access/clinical-sessions.js';
 import { completeEnrolment } from '../access/enrolment.js';
 import { MAX_VERIFICATIONS_PER_DAY } from '../identity/identity-service.js';
 import { MfaStateError } from '../mfa/mfa-service.js';
-import { renderOverviewHtml, renderSectionHtml, sectionForSlug } from '../records/section-page.js';
+import { renderOverviewHtml, renderSectionHtml, SECTION_SLUGS, sectionForSlug } from '../records/section-page.js';
 
 /** Stripe `last_error` codes the patient page explains in its own words; others get a general text. */
 const explainedFailureCodes = new Set([
@@ -40,6 +40,17 @@ const codeFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
   code: Joi.string().allow('').max(64).required(),
 });
+
+/** The challenge form: a code, and the section the patient asked for before it, if any. */
+const challengeFormSchema = codeFormSchema.keys({
+  next: Joi.string().valid(...Object.values(SECTION_SLUGS)),
+});
+
+/** Returns the section slug in `value` when it names a section, or null for anything else. */
+function sectionSlugOf(value: unknown): string | null {
+  const section = sectionForSlug(value);
+  return section === null ? null : SECTION_SLUGS[section];
+}
 
 const emptyFormSchema = Joi.object({ _csrf: Joi.string().max(1000) });
 
@@ -137,6 +148,7 @@ export async function showJourney(plugin: PluginContext, request: Request, respo
     case 'challenge':
       renderPage(plugin, request, response, 'patient/journey/challenge', 'clinicalAccess.journey.challenge.title', {
         sessionEnded: endedReasonOf(step.sessionEnded),
+        next: sectionSlugOf(request.query.next),
       });
       return;
     case 'record': {
@@ -423,7 +435,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
     response.redirect(303, `${request.baseUrl}/`);
     return;
   }
-  const { error: formError, value } = codeFormSchema.validate(request.body ?? {});
+  const { error: formError, value } = challengeFormSchema.validate(request.body ?? {});
   if (formError) {
     renderPage(plugin, request, response, 'patient/journey/challenge', 'clinicalAccess.journey.challenge.title', {
       status: 400,
@@ -432,6 +444,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
     });
     return;
   }
+  const next = sectionSlugOf(value.next);
 
   const result = await plugin.mfa.verifyChallenge(context.practice.id, context.patient.id, value.code);
   if (!result.ok) {
@@ -441,6 +454,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
       status: failure.error === 'lockedOut' ? 429 : 400,
       error: codeError(plugin, context, errorKey, failure.retryAt),
       errorField: 'code',
+      next,
     });
     return;
   }
@@ -451,8 +465,12 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
   if (result.method === 'recoveryCode') {
     await plugin.notifier.recoveryCodeUsed(step.request, context.locale, result.remainingRecoveryCodes);
   }
-  const notice = result.method === 'recoveryCode' ? '?notice=recoveryCodeUsed' : '';
-  response.redirect(303, `${request.baseUrl}/${notice}`);
+  // After a recovery code the overview comes first, because it says how many codes are left.
+  if (result.method === 'recoveryCode') {
+    response.redirect(303, `${request.baseUrl}/?notice=recoveryCodeUsed`);
+    return;
+  }
+  response.redirect(303, next === null ? `${request.baseUrl}/` : `${request.baseUrl}/section/${next}`);
 }
 
 /** POST /request-again: after a denial or revocation, requests that staff look again. */
@@ -489,6 +507,11 @@ export async function showSection(plugin: PluginContext, request: Request, respo
     return;
   }
   const step = await stepFor(plugin, request);
+  if (step.step === 'challenge') {
+    // The challenge page sends the patient on to this section once the code is accepted.
+    response.redirect(303, `${request.baseUrl}/?next=${SECTION_SLUGS[section]}`);
+    return;
+  }
   if (step.step !== 'record') {
     response.redirect(303, `${request.baseUrl}/`);
     return;

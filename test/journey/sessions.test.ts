@@ -163,6 +163,37 @@ describe('journey: clinical sessions and codes', function () {
     journey.clock.advance(2 * minute);
   });
 
+  it('returns to the section asked for after the code', async function () {
+    const agent = await signIn(journey, 'portal', portalLogin);
+    journey.clock.advance(minute);
+
+    const asked = await agent.get(`${recordPath}/section/lab-results`).expect(303);
+    const challenge = await agent.get(asked.headers.location!).expect(200);
+    const code = await authenticatorCode(otpauthUri, journey.clock);
+    const accepted = await agent.post(`${recordPath}/challenge`).type('form').send({ _csrf: csrfTokenFrom(challenge.text), code, next: 'lab-results' });
+
+    expect(asked.headers.location).to.equal(`${recordPath}/?next=lab-results`);
+    expect(challenge.text).to.contain('<input type="hidden" name="next" value="lab-results">');
+    expect(accepted.status, accepted.text).to.equal(303);
+    expect(accepted.headers.location).to.equal(`${recordPath}/section/lab-results`);
+    await agent.get(accepted.headers.location!).expect(200);
+  });
+
+  it('rejects a challenge naming another destination', async function () {
+    const agent = await signIn(journey, 'portal', portalLogin);
+    journey.clock.advance(minute);
+
+    const page = await agent.get(`${recordPath}/?next=${encodeURIComponent('https://example.org/')}`).expect(200);
+    const code = await authenticatorCode(otpauthUri, journey.clock);
+    const response = await agent.post(`${recordPath}/challenge`).type('form').send({ _csrf: csrfTokenFrom(page.text), code, next: '//example.org' });
+
+    expect(page.text).to.contain('Enter your code');
+    expect(page.text).to.not.contain('name="next"');
+    expect(response.status).to.equal(400);
+    expect(response.headers.location).to.equal(undefined);
+    await agent.get(`${recordPath}/section/problems`).expect(303);
+  });
+
   it('changes the session id at sign-in', async function () {
     const agent = request.agent(journey.sandbox.app);
     const signInPage = await agent.get('/portal/sign-in').expect(200);
