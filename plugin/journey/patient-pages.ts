@@ -465,7 +465,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
   if (result.method === 'recoveryCode') {
     await plugin.notifier.recoveryCodeUsed(step.request, context.locale, result.remainingRecoveryCodes);
   }
-  // After a recovery code the overview comes first, because it says how many codes are left.
+  // After a recovery code the overview comes first, because it shows how many codes are left.
   if (result.method === 'recoveryCode') {
     response.redirect(303, `${request.baseUrl}/?notice=recoveryCodeUsed`);
     return;
