@@ -26,27 +26,31 @@ export function registerHostChangeListener(plugin: PluginContext): void {
  *
  * The patient's current state is read from the host rather than taken from the event, so a
  * repeated or late event changes nothing a second time. All changes commit in one transaction.
+ * It locks the patient's requests before it reads the host, so two changes of one patient at
+ * once are applied one after the other, and the second reads the host's record after both.
  */
 export async function applyPatientChange(plugin: PluginContext, event: PatientChangeEvent): Promise<void> {
   const { practiceId, patientId } = event;
   const { logger } = plugin.host;
+  const requestsOfPatient = { practiceId, [Op.or]: [{ viewerPatientId: patientId }, { subjectPatientId: patientId }] };
 
   try {
-    const patient = await plugin.host.patients.get(practiceId, patientId);
-    if (!patient) {
-      // The journey already shows nothing to a patient the host cannot find.
-      logger.warn({ practiceId, patientId, changed: event.changed }, 'patient change ignored because the host has no such patient');
-      return;
-    }
-
-    const requests = await plugin.models.AccessRequest.findAll({
-      where: { practiceId, [Op.or]: [{ viewerPatientId: patientId }, { subjectPatientId: patientId }] },
-    });
-    if (requests.length === 0) {
+    // Most patients have no request, and for them no transaction is opened.
+    if ((await plugin.models.AccessRequest.count({ where: requestsOfPatient })) === 0) {
       return;
     }
 
     const outcome = await plugin.host.database.sequelize.transaction(async (transaction) => {
+      const requests = await plugin.models.AccessRequest.findAll({ where: requestsOfPatient, transaction, lock: transaction.LOCK.UPDATE });
+      const nothingDone = { flagged: [] as number[], revoked: [] as number[], sessionsEnded: 0 };
+      if (requests.length === 0) {
+        return { patientFound: true, ...nothingDone };
+      }
+      const patient = await plugin.host.patients.get(practiceId, patientId);
+      if (!patient) {
+        return { patientFound: false, ...nothingDone };
+      }
+
       const flagged: number[] = [];
       const revoked: number[] = [];
       for (const request of requests) {
@@ -66,9 +70,14 @@ export async function applyPatientChange(plugin: PluginContext, event: PatientCh
           sessionsEnded += await plugin.clinicalSessions.endAllForPatient(practiceId, viewer, HOST_STATUS_REASONS[patient.status], transaction);
         }
       }
-      return { flagged, revoked, sessionsEnded };
+      return { patientFound: true, flagged, revoked, sessionsEnded };
     });
 
+    if (!outcome.patientFound) {
+      // The journey already shows nothing to a patient the host cannot find.
+      logger.warn({ practiceId, patientId, changed: event.changed }, 'patient change ignored because the host has no such patient');
+      return;
+    }
     if (outcome.flagged.length > 0 || outcome.revoked.length > 0 || outcome.sessionsEnded > 0) {
       logger.info(
         { practiceId, patientId, flaggedRequestIds: outcome.flagged, revokedRequestIds: outcome.revoked, sessionsEnded: outcome.sessionsEnded },

@@ -529,6 +529,28 @@ describe('host changes: patient status and details', function () {
     });
   });
 
+  describe('two changes at once', function () {
+    it('keeps the name the host saved last', async function () {
+      const patientId = await patientIdOf(journey, priya.portalLogin);
+      const plugin = pluginOf(journey);
+      const practiceId = String((await journey.sandbox.models.Patient.findByPk(Number(patientId)))!.practiceId);
+      await plugin.access.create(practiceId, (await plugin.host.patients.get(practiceId, patientId))!);
+
+      // Two saves race, so each round may order them either way; the copy must follow the host.
+      for (let round = 1; round <= 10; round += 1) {
+        const responses = await Promise.all([
+          changePatient(journey, manager, patientId, { familyName: `Alpha${round}` }),
+          changePatient(journey, manager, patientId, { familyName: `Beta${round}` }),
+        ]);
+        const host = (await plugin.host.patients.get(practiceId, patientId))!;
+        const request = (await accessRequestOf(journey, patientId))!;
+
+        expect(responses.map((response) => response.status), `round ${round}`).to.deep.equal([303, 303]);
+        expect(request.displayName, `round ${round}`).to.equal(`Priya ${host.familyName}`);
+      }
+    });
+  });
+
   describe('after every change above', function () {
     it('keeps the name search index in step', async function () {
       const practices = await journey.sandbox.models.Practice.findAll();
