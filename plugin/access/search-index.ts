@@ -1,4 +1,4 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { HostPatient } from '../host/contract.js';
 import type { PluginModels } from '../db/models.js';
 
@@ -9,22 +9,51 @@ import type { PluginModels } from '../db/models.js';
  */
 export const SEARCH_PREFIX_LENGTH = 20;
 
-/** Returns a patient's names folded for the staff list's search: lower case, no accents. */
+/**
+ * Latin letters that Unicode does not split into a base letter and an accent, written the way
+ * someone without the letter on their keyboard would type them: "Łucja" as "lucja", "Søren" as
+ * "soren", "Straße" as "strasse".
+ */
+const LETTERS_WITHOUT_ACCENT: Readonly<Record<string, string>> = {
+  ł: 'l',
+  ø: 'o',
+  đ: 'd',
+  ð: 'd',
+  ı: 'i',
+  æ: 'ae',
+  œ: 'oe',
+  ß: 'ss',
+  þ: 'th',
+  ħ: 'h',
+  ŧ: 't',
+  ŀ: 'l',
+  ŋ: 'n',
+};
+const LETTER_WITHOUT_ACCENT = new RegExp(`[${Object.keys(LETTERS_WITHOUT_ACCENT).join('')}]`, 'g');
+
+/**
+ * Returns a patient's names folded for the staff list's search: lower case, without accents,
+ * and with punctuation as spaces, so "Smith, Mary (Pri)" reads as "smith mary pri".
+ */
 export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyName'>): string {
   return [...patient.givenNames, patient.familyName]
     .join(' ')
-    .normalize('NFD')
+    // NFKD also turns full-width and other compatibility forms into plain letters ("Ｓｍｉｔｈ").
+    .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(LETTER_WITHOUT_ACCENT, (letter) => LETTERS_WITHOUT_ACCENT[letter]!)
     .replace(/[’'ʼ‘`-]/g, ' ')
+    .replace(/\p{P}/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 400);
 }
 
-/** Returns the distinct words of a search name, for the token index. */
+/** Returns the distinct words of a search name, each cut to 100 characters, for the token index. */
 export function nameTokensOf(searchName: string): string[] {
-  return [...new Set(searchName.split(' ').filter((token) => token.length > 0).map((token) => token.slice(0, 100)))];
+  const words = searchName.split(' ').filter((token) => token.length > 0);
+  return [...new Set(words.map((token) => [...token].slice(0, 100).join('')))];
 }
 
 /**
@@ -145,4 +174,72 @@ export async function rebuildSearchOrder(models: PluginModels, practiceId: strin
       { replacements: { practiceId }, type: QueryTypes.UPDATE, transaction },
     );
   });
+}
+
+interface StoredRequest {
+  id: number | string;
+  practice_id: string;
+  status: string;
+  last_changed_at: Date | string;
+  display_name: string;
+  search_name: string;
+}
+
+/**
+ * Writes every request's search name and search rows again from its display name, a batch of
+ * requests at a time, and returns how many requests it read. A migration that changes how names
+ * are folded calls it. Each batch commits on its own, so a run that stops can start again.
+ */
+export async function rebuildSearchIndex(sequelize: Sequelize, batchSize = 500): Promise<number> {
+  const queryInterface = sequelize.getQueryInterface();
+  let lastId = 0;
+  let read = 0;
+  for (;;) {
+    const requests = await sequelize.query<StoredRequest>(
+      'SELECT id, practice_id, status, last_changed_at, display_name, search_name FROM cra_access_requests WHERE id > :lastId ORDER BY id LIMIT :limit',
+      { replacements: { lastId, limit: batchSize }, type: QueryTypes.SELECT },
+    );
+    if (requests.length === 0) {
+      return read;
+    }
+    const ids = requests.map((request) => request.id);
+    // The display name is the given names and the family name joined by spaces, which is
+    // how searchNameOf joins them too.
+    const names = requests.map((request) => ({ givenNames: [], familyName: request.display_name }));
+    const tokens = requests.flatMap((request, index) =>
+      searchTokensOf(names[index]!).map((token) => ({ practice_id: request.practice_id, request_id: request.id, token })),
+    );
+    const prefixes = requests.flatMap((request, index) =>
+      searchPrefixesOf(searchTokensOf(names[index]!)).map((prefix) => ({
+        request_id: request.id,
+        prefix,
+        practice_id: request.practice_id,
+        status: request.status,
+        last_changed_at: request.last_changed_at,
+      })),
+    );
+
+    await sequelize.transaction(async (transaction) => {
+      await sequelize.query('DELETE FROM cra_request_name_tokens WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
+      await sequelize.query('DELETE FROM cra_request_name_prefixes WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
+      for (const [index, request] of requests.entries()) {
+        const searchName = searchNameOf(names[index]!);
+        if (searchName !== request.search_name) {
+          await sequelize.query('UPDATE cra_access_requests SET search_name = :searchName WHERE id = :id', {
+            replacements: { searchName, id: request.id },
+            type: QueryTypes.UPDATE,
+            transaction,
+          });
+        }
+      }
+      if (tokens.length > 0) {
+        await queryInterface.bulkInsert('cra_request_name_tokens', tokens, { transaction });
+      }
+      if (prefixes.length > 0) {
+        await queryInterface.bulkInsert('cra_request_name_prefixes', prefixes, { transaction });
+      }
+    });
+    read += requests.length;
+    lastId = Number(ids[ids.length - 1]);
+  }
 }

@@ -7,8 +7,16 @@ export { ACCESS_STATUSES };
 
 export const ACCESS_LIST_PAGE_SIZE = 50;
 
-/** Words of a name search that the list looks up; more are ignored. */
-const MAX_SEARCH_WORDS = 4;
+/** Most words a name search may have. The list page rejects a search with more. */
+export const MAX_SEARCH_WORDS = 8;
+
+/** Latest time a cursor may name: the end of the year 9999, the last one both databases store. */
+const LATEST_CURSOR_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Returns the words a name search looks up: the folded words of the text typed. */
+export function searchWordsOf(search: string): string[] {
+  return nameTokensOf(searchNameOf({ givenNames: [], familyName: search }));
+}
 
 /** Position in the list: the last change time and id of a row, which together are unique. */
 export interface ListCursor {
@@ -62,8 +70,8 @@ export function encodeCursor(cursor: ListCursor): string {
 }
 
 export function decodeCursor(value: unknown): ListCursor | null {
-  const match = typeof value === 'string' ? /^([ab])(\d{1,15})\.(\d{1,18})$/.exec(value) : null;
-  if (!match) {
+  const match = typeof value === 'string' ? /^([ab])(\d{1,15})\.(\d{1,15})$/.exec(value) : null;
+  if (!match || Number(match[2]) > LATEST_CURSOR_TIME) {
     return null;
   }
   return { direction: match[1] === 'a' ? 'after' : 'before', lastChangedAt: new Date(Number(match[2])), id: Number(match[3]) };
@@ -98,11 +106,15 @@ async function readNameSearchPage(
     conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_prefixes o${index} WHERE o${index}.request_id = p.request_id AND o${index}.prefix = :other${index})`);
     replacements[`other${index}`] = searchPrefixOf(word);
   });
+  const binaryCollation = sequelize.getDialect() === 'mysql' || sequelize.getDialect() === 'mariadb';
   words
     .filter((word) => [...word].length > SEARCH_PREFIX_LENGTH)
     .forEach((word, index) => {
       // '!' escapes LIKE's wildcards because a backslash is read differently by MySQL and SQLite.
-      conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_tokens t${index} WHERE t${index}.request_id = p.request_id AND t${index}.token LIKE :whole${index} ESCAPE '!')`);
+      // The token column has the table's case-insensitive collation on MySQL and MariaDB, which
+      // calls letters such as ß and s, or any two emoji, equal. Both sides are folded already.
+      const token = binaryCollation ? `t${index}.token COLLATE utf8mb4_bin` : `t${index}.token`;
+      conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_tokens t${index} WHERE t${index}.request_id = p.request_id AND ${token} LIKE :whole${index} ESCAPE '!')`);
       replacements[`whole${index}`] = `${word.replace(/[!%_]/g, (character) => `!${character}`)}%`;
     });
   if (query.cursor) {
@@ -139,7 +151,7 @@ export async function listAccessRequests(dependencies: { sequelize: Sequelize; m
 
   const search = query.search.trim();
   const searchDate = parseSearchDate(search);
-  const words = searchDate || search === '' ? [] : nameTokensOf(searchNameOf({ givenNames: [], familyName: search })).slice(0, MAX_SEARCH_WORDS);
+  const words = searchDate || search === '' ? [] : searchWordsOf(search).slice(0, MAX_SEARCH_WORDS);
 
   // Newest first reads the index backwards; a "before" cursor reads the other way and the
   // page is reversed afterwards.

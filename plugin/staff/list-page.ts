@@ -2,7 +2,7 @@ import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import type { AccessStatus } from '../db/models.js';
-import { ACCESS_STATUSES, decodeCursor, encodeCursor, listAccessRequests, type ListCursor } from './access-list.js';
+import { ACCESS_STATUSES, decodeCursor, encodeCursor, listAccessRequests, MAX_SEARCH_WORDS, parseSearchDate, searchWordsOf, type ListCursor } from './access-list.js';
 
 const listQuerySchema = Joi.object({
   status: Joi.string().valid('all', ...ACCESS_STATUSES).default('all'),
@@ -36,16 +36,33 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
 
-  const { error, value } = listQuerySchema.validate(request.query);
-  if (error || (value.page !== undefined && decodeCursor(value.page) === null)) {
+  // A tab or line break pasted into the search box separates words, as a space does.
+  const query = typeof request.query.q === 'string' ? { ...request.query, q: request.query.q.replace(/[\t\r\n]/g, ' ') } : request.query;
+  const { error, value } = listQuerySchema.validate(query);
+  const rejectQuery = (message: string) => {
     const bodyHtml = plugin.templates.render('staff/error', {
       t,
       csrfToken: plugin.host.sessions.csrfToken(request),
-      message: t('clinicalAccess.staffList.errors.invalidQuery'),
+      message,
       backHref: `${request.baseUrl}/access`,
     });
     plugin.host.views.render(request, response, { surface: 'staff', status: 400, title: t('clinicalAccess.staffList.title'), bodyHtml });
+  };
+  if (error || (value.page !== undefined && decodeCursor(value.page) === null)) {
+    rejectQuery(t('clinicalAccess.staffList.errors.invalidQuery'));
     return;
+  }
+  const search = value.q.trim();
+  if (search !== '' && parseSearchDate(search) === null) {
+    const words = searchWordsOf(search);
+    if (words.length === 0) {
+      rejectQuery(t('clinicalAccess.staffList.errors.noSearchWords'));
+      return;
+    }
+    if (words.length > MAX_SEARCH_WORDS) {
+      rejectQuery(t('clinicalAccess.staffList.errors.tooManyWords', { count: MAX_SEARCH_WORDS }));
+      return;
+    }
   }
 
   const page = await listAccessRequests(

@@ -13,6 +13,8 @@ const people = [
   { key: 'ana', givenNames: ['Ana', 'María'], familyName: 'Núñez de la Peña', birthDate: '1990-06-07' },
   { key: 'mariam', givenNames: ['Mariam'], familyName: 'Peñalver', birthDate: '1991-08-09' },
   { key: 'wolfgang', givenNames: ['Wolfgang'], familyName: 'Abend', birthDate: '1960-10-11' },
+  { key: 'lucja', givenNames: ['Łucja'], familyName: 'Søndergaard-Straße', birthDate: '1970-12-13' },
+  { key: 'eve', givenNames: ['Eve'], familyName: 'Qqqqqqqqqqqqqqqqqqqq\u{1F600}x', birthDate: '1971-01-14' },
 ] as const;
 
 describe('staff list: name search', function () {
@@ -67,11 +69,30 @@ describe('staff list: name search', function () {
     expect(keysOf(await search('h wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
   });
 
-  it('reads % and _ in a long word as themselves', async function () {
+  it('reads %, _ and ! as breaks between words', async function () {
     expect(keysOf(await search('wolfeschlegelsteinhausenb'))).to.deep.equal(['hilda', 'hubert']);
-    expect(keysOf(await search('wolfeschlegelsteinhausenb%'))).to.deep.equal([]);
+    expect(keysOf(await search('wolfeschlegelsteinhausenb%'))).to.deep.equal(['hilda', 'hubert']);
     expect(keysOf(await search('wolfeschlegelsteinhausenb_rger'))).to.deep.equal([]);
-    expect(keysOf(await search('wolfeschlegelsteinhausenb!'))).to.deep.equal([]);
+    expect(keysOf(await search('wolfeschlegelsteinhausenb!hil'))).to.deep.equal(['hilda']);
+  });
+
+  it('finds letters such as ł, ø and ß typed plainly', async function () {
+    expect(keysOf(await search('lucja'))).to.deep.equal(['lucja']);
+    expect(keysOf(await search('Łuc'))).to.deep.equal(['lucja']);
+    expect(keysOf(await search('sondergaard strasse'))).to.deep.equal(['lucja']);
+    expect(keysOf(await search('SØNDERGAARD'))).to.deep.equal(['lucja']);
+  });
+
+  it('reads commas and brackets as breaks between words', async function () {
+    expect(keysOf(await search('Núñez'))).to.deep.equal(['ana']);
+    expect(keysOf(await search('nunez, maria'))).to.deep.equal(['ana']);
+    expect(keysOf(await search('(nunez)'))).to.deep.equal(['ana']);
+  });
+
+  it('compares the rest of a long word character for character', async function () {
+    expect(keysOf(await search('qqqqqqqqqqqqqqqqqqqq\u{1F600}'))).to.deep.equal(['eve']);
+    expect(keysOf(await search('qqqqqqqqqqqqqqqqqqqq\u{1F40D}'))).to.deep.equal([]);
+    expect(keysOf(await search('QQQQQQQQQQQQQQQQQQQQ\u{1F600}X'))).to.deep.equal(['eve']);
   });
 
   it('needs every word, whichever is longest', async function () {
@@ -175,5 +196,23 @@ describe('staff list: name search', function () {
     expect(writtenByService.length).to.be.greaterThan(50);
     expect(await snapshot()).to.deep.equal(writtenByService);
     expect(keysOf(await search('wolfeschlegelsteinhausenbergerd'))).to.deep.equal(['hubert']);
+  });
+
+  it('writes the rows again with the new folding when its migration runs', async function () {
+    const { sequelize } = testSandbox.sandbox;
+    const plugin = pluginOf(testSandbox);
+    const lucja = requestOfKey.get('lucja')!;
+    // The rows as the old folding wrote them, which kept ł, ø and ß.
+    await plugin.models.RequestNameToken.update({ token: 'łucja' }, { where: { requestId: lucja, token: 'lucja' } });
+    await plugin.models.RequestNamePrefix.destroy({ where: { requestId: lucja } });
+    const migration = (await import('../../migrations/20261204235500-fold-more-name-letters.js')) as {
+      up(parameters: { context: ReturnType<typeof sequelize.getQueryInterface> }): Promise<void>;
+    };
+    expect(keysOf(await search('lucja'))).to.deep.equal([]);
+
+    await migration.up({ context: sequelize.getQueryInterface() });
+
+    expect(keysOf(await search('lucja'))).to.deep.equal(['lucja']);
+    expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);
   });
 });

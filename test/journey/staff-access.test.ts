@@ -1109,7 +1109,7 @@ describe('staff access: decisions, permissions and the list', function () {
       }
     });
 
-    const badQueries = ['status=nope', 'page=garbage', 'order=sideways', `q=${'a'.repeat(101)}`, 'q=%07bell'];
+    const badQueries = ['status=nope', 'page=garbage', 'order=sideways', `q=${'a'.repeat(101)}`, 'q=%07bell', 'page=a253402300800000.1', 'page=b999999999999999.1'];
 
     for (const query of badQueries) {
       it(`rejects ?${query.slice(0, 20)} with a 400`, async function () {
@@ -1120,5 +1120,32 @@ describe('staff access: decisions, permissions and the list', function () {
         expect(listedRequestIds(response.text)).to.deep.equal([]);
       });
     }
+
+    for (const query of ["'", '-', '’ ,', '(  )']) {
+      it(`rejects the search "${query}" as having no words`, async function () {
+        const response = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent(query)}`);
+
+        expect(response.status).to.equal(400);
+        expect(response.text).to.contain('The search has no letters or digits.');
+        expect(listedRequestIds(response.text)).to.deep.equal([]);
+      });
+    }
+
+    it('rejects a search of more than 8 words', async function () {
+      const eight = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent('ada harper a h ad ha har harp')}`);
+      const nine = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent('ada harper a h ad ha har harp zed')}`);
+
+      expect(eight.status).to.equal(200);
+      expect(listedRequestIds(eight.text)).to.deep.equal(expectedIds((index) => index % 30 === 0));
+      expect(nine.status).to.equal(400);
+      expect(nine.text).to.contain('Search with at most 8 words of a name.');
+      expect(listedRequestIds(nine.text)).to.deep.equal([]);
+    });
+
+    it('reads a tab in the search as a space', async function () {
+      const page = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent('ada\tharper')}`).expect(200);
+
+      expect(listedRequestIds(page.text)).to.deep.equal(expectedIds((index) => index % 30 === 0));
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SEARCH_PREFIX_LENGTH, searchPrefixesOf, searchPrefixOf, searchTokensOf } from '../../plugin/access/search-index.js';
+import { nameTokensOf, SEARCH_PREFIX_LENGTH, searchNameOf, searchPrefixesOf, searchPrefixOf, searchTokensOf } from '../../plugin/access/search-index.js';
 
 describe('search index: name prefixes', function () {
   it('lists every start of a word', function () {
@@ -37,5 +37,28 @@ describe('search index: name prefixes', function () {
 
     expect(prefixes).to.include.members(['z', 'zo', 'zoe', 'o', 'ob', 'obrien', 'b', 'brien']);
     expect(prefixes).to.not.include('zoë');
+  });
+
+  const folded = (familyName: string) => searchNameOf({ givenNames: [], familyName });
+
+  it('folds letters that have no separate accent', function () {
+    expect(folded('Łucja Søren Straße Æsa Đorđe Işık')).to.equal('lucja soren strasse aesa dorde isik');
+  });
+
+  it('folds full-width letters', function () {
+    expect(folded('Ｓｍｉｔｈ')).to.equal('smith');
+  });
+
+  it('reads punctuation as spaces', function () {
+    expect(folded('Smith, Mary (Pri) Jr.')).to.equal('smith mary pri jr');
+    expect(folded('Ashworth-Clarke')).to.equal('ashworth clarke');
+  });
+
+  it('cuts a long word without splitting a character', function () {
+    const word = `${'a'.repeat(99)}\u{1F600}b`;
+
+    const [token] = nameTokensOf(word);
+
+    expect(token).to.equal(`${'a'.repeat(99)}\u{1F600}`);
   });
 });
