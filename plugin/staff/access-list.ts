@@ -36,7 +36,7 @@ export interface AccessListQuery {
 }
 
 /** Columns of a request that the list shows and pages by. Reading only these keeps a page of 50 rows cheap. */
-const LIST_COLUMNS = ['id', 'displayName', 'birthDate', 'status', 'statusReason', 'detailsChangedInHost', 'lastChangedAt'] as const;
+const LIST_COLUMNS = ['id', 'displayName', 'birthDate', 'status', 'statusReason', 'detailsChangedInHost', 'lastChangedAt', 'version', 'identityVerifiedAt'] as const;
 
 export type AccessListRow = Pick<AccessRequestRow, (typeof LIST_COLUMNS)[number]>;
 
@@ -128,7 +128,7 @@ async function readNameSearchPage(
   // column types of the table named first after FROM to turn stored dates into Date objects.
   // The order of the tables in FROM does not decide the order the database joins them.
   return sequelize.query(
-    `SELECT r.id, r.display_name, r.birth_date, r.status, r.status_reason, r.details_changed_in_host, r.last_changed_at
+    `SELECT r.id, r.display_name, r.birth_date, r.status, r.status_reason, r.details_changed_in_host, r.last_changed_at, r.version, r.identity_verified_at
        FROM \`cra_access_requests\` r JOIN cra_request_name_prefixes p ON p.request_id = r.id
       WHERE ${conditions.join(' AND ')}
       ORDER BY p.last_changed_at ${direction}, p.request_id ${direction}

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import type { AccessStatus } from '../db/models.js';
+import { decisionsOpenTo } from './patient-page.js';
 import { ACCESS_STATUSES, decodeCursor, encodeCursor, listAccessRequests, MAX_SEARCH_WORDS, parseSearchDate, searchWordsOf, type ListCursor } from './access-list.js';
 
 const listQuerySchema = Joi.object({
@@ -13,7 +14,7 @@ const listQuerySchema = Joi.object({
 });
 
 /** Builds a list address that keeps the current filter, search and order. */
-function listHref(basePath: string, parameters: { status: string; q: string; order: string; cursor?: ListCursor | null }): string {
+export function listHref(basePath: string, parameters: { status: string; q: string; order: string; cursor?: ListCursor | null }): string {
   const search = new URLSearchParams();
   if (parameters.status !== 'all') {
     search.set('status', parameters.status);
@@ -102,8 +103,11 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
       current: status === value.status,
       href: listHref(basePath, { status, q: value.q, order: value.order }),
     })),
+    canDecide: context.staff!.permissions.has('clinicalAccess.decide'),
     rows: page.rows.map((row) => ({
       id: row.id,
+      version: row.version,
+      decisions: decisionsOpenTo(context.staff!.permissions, row),
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,

@@ -2,6 +2,8 @@ import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import { prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+import { ACCESS_STATUSES } from './access-list.js';
+import { listHref } from './list-page.js';
 
 const printableText = /^[^\p{Cc}]*$/u;
 
@@ -14,6 +16,10 @@ export const decisionFormSchema = Joi.object({
   // Line breaks are allowed in the message to the patient; other control characters are not.
   message: Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
   returnTo: Joi.string().valid('list', 'patient'),
+  // The list's filter, search and order, so a decision made on the list returns to the same view.
+  listStatus: Joi.string().valid('all', ...ACCESS_STATUSES),
+  listQ: Joi.string().allow('').max(100).pattern(printableText),
+  listOrder: Joi.string().valid('newest', 'oldest'),
 });
 
 /** The identity documents staff may record; the patient page offers these in a list. */
@@ -60,8 +66,11 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
   }
 
   plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision: value.decision }, 'access decision recorded');
-  const target = value.returnTo === 'list' ? `${request.baseUrl}/access` : `${request.baseUrl}/access/${accessRequest.id}`;
-  response.redirect(303, `${target}?notice=${value.decision}`);
+  const target =
+    value.returnTo === 'list'
+      ? listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' })
+      : `${request.baseUrl}/access/${accessRequest.id}`;
+  response.redirect(303, `${target}${target.includes('?') ? '&' : '?'}notice=${value.decision}`);
 }
 
 /** POST /access/:requestId/verify-in-person: staff saw the patient's photo ID at the practice. */

@@ -57,6 +57,22 @@ export async function prepareStaffAction<Value>(
   return { context, t, accessRequest, value };
 }
 
+/**
+ * Returns which decisions a staff member may make on a request now: approve a pending, denied
+ * or revoked request whose identity is verified, deny a pending one, revoke an approved one.
+ */
+export function decisionsOpenTo(
+  permissions: ReadonlySet<string>,
+  request: Pick<AccessRequestRow, 'status' | 'identityVerifiedAt'>,
+): { approve: boolean; deny: boolean; revoke: boolean } {
+  const decide = permissions.has('clinicalAccess.decide');
+  return {
+    approve: decide && ['pending', 'denied', 'revoked'].includes(request.status) && request.identityVerifiedAt !== null,
+    deny: decide && request.status === 'pending',
+    revoke: decide && request.status === 'approved',
+  };
+}
+
 /** GET /access/:requestId: one patient's status, history and the actions staff may take. */
 export async function showPatientAccess(
   plugin: PluginContext,
@@ -133,10 +149,8 @@ export async function showPatientAccess(
       to: typeof event.details.to === 'string' ? event.details.to : null,
     })),
     can: {
-      approve: permissions.has('clinicalAccess.decide') && ['pending', 'denied', 'revoked'].includes(status) && accessRequest.identityVerifiedAt !== null,
+      ...decisionsOpenTo(permissions, accessRequest),
       approveBlocked: permissions.has('clinicalAccess.decide') && ['pending', 'denied', 'revoked'].includes(status) && accessRequest.identityVerifiedAt === null,
-      deny: permissions.has('clinicalAccess.decide') && status === 'pending',
-      revoke: permissions.has('clinicalAccess.decide') && status === 'approved',
       verifyInPerson: permissions.has('clinicalAccess.verifyInPerson') && ['identity_pending', 'identity_failed', 'identity_mismatch'].includes(status),
       resetMfa: permissions.has('clinicalAccess.resetMfa') && (mfa.enrolled || mfa.confirmed),
       markDetailsReviewed: permissions.has('clinicalAccess.decide') && accessRequest.detailsChangedInHost,

@@ -1142,6 +1142,84 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(listedRequestIds(nine.text)).to.deep.equal([]);
     });
 
+    /** Returns the decision form of one row of the list: its hidden fields and its buttons. */
+    function rowDecisionForm(html: string, requestId: number) {
+      const row = new RegExp(`<tr data-request-id="${requestId}">[\\s\\S]*?</tr>`).exec(html)?.[0];
+      const form = row ? /<form method="post" action="[^"]+\/decision"[\s\S]*?<\/form>/.exec(row)?.[0] : undefined;
+      if (!form) {
+        return null;
+      }
+      const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHref(match[2]!)]));
+      const decisions = [...form.matchAll(/name="decision" value="(\w+)"/g)].map((match) => match[1]!);
+      return { fields, decisions };
+    }
+
+    it('offers on each row only the decisions it allows', async function () {
+      const pending = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
+      const approved = await harbourManager.get(`${staffPath}/access?status=approved`).expect(200);
+      const started = await harbourManager.get(`${staffPath}/access?status=identity_pending`).expect(200);
+
+      const pendingIds = listedRequestIds(pending.text);
+      const approvedIds = listedRequestIds(approved.text);
+      const startedIds = listedRequestIds(started.text);
+
+      // The seeded requests never had their identity verified, so none of them can be approved.
+      expect(pendingIds.map((id) => rowDecisionForm(pending.text, id)?.decisions)).to.deep.equal(pendingIds.map(() => ['deny']));
+      expect(approvedIds.map((id) => rowDecisionForm(approved.text, id)?.decisions)).to.deep.equal(approvedIds.map(() => ['revoke']));
+      expect(startedIds.map((id) => rowDecisionForm(started.text, id))).to.deep.equal(startedIds.map(() => null));
+      expect(startedIds).to.not.have.length(0);
+    });
+
+    it('shows no decisions to staff without the permission', async function () {
+      const page = await receptionist.get(`${staffPath}/access`).expect(200);
+
+      expect(listedRequestIds(page.text)).to.not.have.length(0);
+      expect(page.text).to.not.contain('name="decision"');
+    });
+
+    it('denies from the list and returns to the same view', async function () {
+      const view = `${staffPath}/access?status=pending&q=ada`;
+      const page = await harbourManager.get(view).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+
+      const response = await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' });
+      const after = await harbourManager.get(response.headers.location!).expect(200);
+
+      expect(form.fields).to.deep.include({ returnTo: 'list', listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
+      expect(response.status, response.text).to.equal(303);
+      expect(response.headers.location).to.equal(`${view}&notice=deny`);
+      expect(after.text).to.contain('Request denied. The patient has been told.');
+      expect(listedRequestIds(after.text)).to.not.include(requestId);
+      expect((await pluginOf(journey).models.AccessRequest.findByPk(requestId))!.status).to.equal('denied');
+    });
+
+    it('approves a verified request from the list', async function () {
+      const plugin = pluginOf(journey);
+      const denied = await plugin.models.AccessRequest.findOne({ where: { practiceId: harbourId, status: 'denied' }, order: [['id', 'ASC']] });
+      await plugin.models.AccessRequest.update({ identityMethod: 'in_person', identityVerifiedAt: new Date('2026-11-30T10:00:00Z') }, { where: { id: denied!.id } });
+      const page = await harbourManager.get(`${staffPath}/access?status=denied&q=${encodeURIComponent(denied!.displayName)}`).expect(200);
+      const form = rowDecisionForm(page.text, Number(denied!.id))!;
+
+      const response = await harbourManager.post(`${staffPath}/access/${denied!.id}/decision`).type('form').send({ ...form.fields, decision: 'approve' });
+
+      expect(form.decisions).to.deep.equal(['approve']);
+      expect(response.status, response.text).to.equal(303);
+      expect((await plugin.models.AccessRequest.findByPk(denied!.id))!.status).to.equal('approved');
+    });
+
+    it('rejects a list decision made on a stale row', async function () {
+      const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' }).expect(303);
+
+      const stale = await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' });
+
+      expect(stale.status).to.equal(409);
+      expect(stale.text).to.contain('changed');
+    });
+
     it('reads a tab in the search as a space', async function () {
       const page = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent('ada\tharper')}`).expect(200);
 
