@@ -88,6 +88,12 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     }
     return label;
   };
+  // The buttons of each decision, in the order the patient's page shows them, labelled once.
+  const decisionButtons = (['approve', 'deny', 'revoke'] as const).map((value) => ({ value, label: t(`clinicalAccess.decisions.${value}`) }));
+  const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1]) => {
+    const open = decisionsOpenTo(context.staff!.permissions, row);
+    return decisionButtons.filter((button) => open[button.value]);
+  };
   const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
   const bodyHtml = plugin.templates.render('staff/access-list', {
     t,
@@ -107,7 +113,7 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     rows: page.rows.map((row) => ({
       id: row.id,
       version: row.version,
-      decisions: decisionsOpenTo(context.staff!.permissions, row),
+      decisions: decisionButtonsOf(row),
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,

@@ -100,14 +100,23 @@ export async function showPatientAccess(
   const permissions = context.staff!.permissions;
   const status = accessRequest.status;
   const queryNotice = typeof request.query.notice === 'string' ? request.query.notice : null;
-  const knownNotices = ['approve', 'deny', 'revoke', 'verifiedInPerson', 'mfaReset', 'detailsReviewed'];
+  // A notice in the address is shown only while the request is in the state it reports, so a
+  // link made up by someone else cannot tell staff that something happened when it did not.
+  const noticeHolds: Record<string, boolean> = {
+    approve: status === 'approved',
+    deny: status === 'denied',
+    revoke: status === 'revoked',
+    verifiedInPerson: accessRequest.identityMethod === 'in_person',
+    mfaReset: !mfa.enrolled && !mfa.confirmed,
+    detailsReviewed: !accessRequest.detailsChangedInHost,
+  };
 
   const bodyHtml = plugin.templates.render('staff/access-patient', {
     t,
     csrfToken: plugin.host.sessions.csrfToken(request),
     basePath: request.baseUrl,
     error: options.error ?? null,
-    notice: options.notice ?? (queryNotice && knownNotices.includes(queryNotice) ? queryNotice : null),
+    notice: options.notice ?? (queryNotice !== null && Object.hasOwn(noticeHolds, queryNotice) && noticeHolds[queryNotice] ? queryNotice : null),
     request: {
       id: accessRequest.id,
       name: accessRequest.displayName,

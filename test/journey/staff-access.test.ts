@@ -1220,6 +1220,16 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(stale.text).to.contain('changed');
     });
 
+    it('shows a notice from the address only when it holds', async function () {
+      const approved = await pluginOf(journey).models.AccessRequest.findOne({ where: { practiceId: harbourId, status: 'approved' } });
+
+      const holds = await harbourManager.get(`${staffPath}/access/${approved!.id}?notice=approve`).expect(200);
+      const madeUp = await harbourManager.get(`${staffPath}/access/${approved!.id}?notice=revoke`).expect(200);
+
+      expect(holds.text).to.contain('Access approved. The patient has been told.');
+      expect(madeUp.text).to.not.contain('Access revoked.');
+    });
+
     it('reads a tab in the search as a space', async function () {
       const page = await harbourManager.get(`${staffPath}/access?q=${encodeURIComponent('ada\tharper')}`).expect(200);
 
