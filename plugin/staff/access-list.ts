@@ -116,21 +116,25 @@ async function readNameSearchPage(
   limit: number,
 ): Promise<AccessListRow[]> {
   const { sequelize } = dependencies;
+
   // NOTE: rows that lack another word, or the rest of a word over 20 characters, are read and
   // skipped. A common longest word with a rare other word therefore reads more than a page.
   const [leading, ...others] = [...words].sort((left, right) => [...right].length - [...left].length);
   const replacements: Record<string, unknown> = { practiceId: query.practiceId, leading: searchPrefixOf(leading!), limit };
   const conditions = ['p.practice_id = :practiceId', 'p.prefix = :leading', 'r.practice_id = :practiceId'];
+
   if (query.status !== 'all') {
     // The request's own status is checked too, so a prefix row that fell behind can hide a
     // request from the filter but never show it under a status it does not have.
     conditions.push('p.status = :status', 'r.status = :status');
     replacements.status = query.status;
   }
+
   others.forEach((word, index) => {
     conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_prefixes o${index} WHERE o${index}.request_id = p.request_id AND o${index}.prefix = :other${index})`);
     replacements[`other${index}`] = searchPrefixOf(word);
   });
+
   const binaryCollation = sequelize.getDialect() === 'mysql' || sequelize.getDialect() === 'mariadb';
   words
     .filter((word) => [...word].length > SEARCH_PREFIX_LENGTH)
@@ -142,12 +146,14 @@ async function readNameSearchPage(
       conditions.push(`EXISTS (SELECT 1 FROM cra_request_name_tokens t${index} WHERE t${index}.request_id = p.request_id AND ${token} LIKE :whole${index} ESCAPE '!')`);
       replacements[`whole${index}`] = `${word.replace(/[!%_]/g, (character) => `!${character}`)}%`;
     });
+
   if (query.cursor) {
     const comparison = descending ? '<' : '>';
     conditions.push(`(p.last_changed_at ${comparison} :cursorChangedAt OR (p.last_changed_at = :cursorChangedAt AND p.request_id ${comparison} :cursorId))`);
     replacements.cursorChangedAt = query.cursor.lastChangedAt;
     replacements.cursorId = query.cursor.id;
   }
+
   const direction = descending ? 'DESC' : 'ASC';
   const rows = await sequelize.query<StoredListRow>(
     `SELECT r.id AS id, r.display_name AS displayName, r.birth_date AS birthDate, r.status AS status,
