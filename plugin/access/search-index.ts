@@ -187,8 +187,9 @@ interface StoredRequest {
 
 /**
  * Writes every request's search name and search rows again from its display name, a batch of
- * requests at a time, and returns how many requests it read. A migration that changes how names
- * are folded calls it. Each batch commits on its own, so a run that stops can start again.
+ * requests at a time, and returns how many requests it read. The migration that brought in the
+ * prefix table and the current folding calls it. Each batch commits on its own, so a run that
+ * stops can start again.
  */
 export async function rebuildSearchIndex(sequelize: Sequelize, batchSize = 500): Promise<number> {
   const queryInterface = sequelize.getQueryInterface();
@@ -206,11 +207,12 @@ export async function rebuildSearchIndex(sequelize: Sequelize, batchSize = 500):
     // The display name is the given names and the family name joined by spaces, which is
     // how searchNameOf joins them too.
     const names = requests.map((request) => ({ givenNames: [], familyName: request.display_name }));
+    const wordsOfRequest = names.map((name) => searchTokensOf(name));
     const tokens = requests.flatMap((request, index) =>
-      searchTokensOf(names[index]!).map((token) => ({ practice_id: request.practice_id, request_id: request.id, token })),
+      wordsOfRequest[index]!.map((token) => ({ practice_id: request.practice_id, request_id: request.id, token })),
     );
     const prefixes = requests.flatMap((request, index) =>
-      searchPrefixesOf(searchTokensOf(names[index]!)).map((prefix) => ({
+      searchPrefixesOf(wordsOfRequest[index]!).map((prefix) => ({
         request_id: request.id,
         prefix,
         practice_id: request.practice_id,

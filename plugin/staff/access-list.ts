@@ -45,13 +45,17 @@ type StoredListRow = {
   [Column in keyof AccessListRow]: AccessListRow[Column] | string | number | null;
 };
 
+/** Returns a stored date as a Date: MySQL and MariaDB give a Date, SQLite the text Sequelize wrote. */
+function dateOf(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
 /**
  * Turns a stored row into a list row. The list reads plain rows instead of model instances,
  * because building 50 instances cost more than the rest of the query. SQLite dates are parsed
  * as Sequelize parses them, and MySQL and MariaDB dates arrive as Date objects already.
  */
 function toListRow(stored: StoredListRow): AccessListRow {
-  const dateOf = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
   return {
     id: Number(stored.id),
     displayName: String(stored.displayName),
@@ -169,9 +173,9 @@ async function readNameSearchPage(
 }
 
 /**
- * Reads one page of the staff list with two queries, whatever the page size: the counts per
- * status from their own table, and the page itself through an index that contains the filter and
- * the order, (practice, [status | birth date | name prefix,] last change, id). Paging is by
+ * Reads one page of the staff list with two queries, whatever the page size. The counts per
+ * status come from their own table. The page comes through an index that contains the filter
+ * and the order, (practice, [status | birth date | name prefix,] last change, id). Paging is by
  * position (keyset), and a page is read in order up to its end. A page deep in the list, or of
  * a long list, therefore costs about what the first page of a short list does (for name
  * searches, see readNameSearchPage).

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, type QueryInterface } from 'sequelize';
 import type { AccessStatus } from '../../plugin/db/models.js';
 import { listAccessRequests, type AccessListPage, type ListCursor } from '../../plugin/staff/access-list.js';
 import { toHostPatient } from '../../sandbox/host-api.js';
@@ -182,16 +182,21 @@ describe('staff list: name search', function () {
     expect(await searchIndexDrift(pluginOf(testSandbox).models, practiceId)).to.deep.equal([]);
   });
 
-  it('fills the same index from the stored words when its migration runs', async function () {
+  /** Runs the migration that creates and fills the prefix table again, on the test database. */
+  async function runPrefixMigration(): Promise<void> {
+    const migration = (await import('../../migrations/20261204230000-create-request-name-prefixes.js')) as {
+      up(parameters: { context: QueryInterface }): Promise<void>;
+    };
+    await migration.up({ context: testSandbox.sandbox.sequelize.getQueryInterface() });
+  }
+
+  it('fills the same index when its migration runs', async function () {
     const { sequelize } = testSandbox.sandbox;
     const snapshot = () =>
       sequelize.query('SELECT request_id, prefix, practice_id, status, last_changed_at FROM cra_request_name_prefixes ORDER BY request_id, prefix', { type: QueryTypes.SELECT });
     const writtenByService = await snapshot();
-    const migration = (await import('../../migrations/20261204230000-create-request-name-prefixes.js')) as {
-      up(parameters: { context: ReturnType<typeof sequelize.getQueryInterface> }): Promise<void>;
-    };
 
-    await migration.up({ context: sequelize.getQueryInterface() });
+    await runPrefixMigration();
 
     expect(writtenByService.length).to.be.greaterThan(50);
     expect(await snapshot()).to.deep.equal(writtenByService);
@@ -205,12 +210,9 @@ describe('staff list: name search', function () {
     // The rows as the old folding wrote them, which kept ł, ø and ß.
     await plugin.models.RequestNameToken.update({ token: 'łucja' }, { where: { requestId: lucja, token: 'lucja' } });
     await plugin.models.RequestNamePrefix.destroy({ where: { requestId: lucja } });
-    const migration = (await import('../../migrations/20261204235500-fold-more-name-letters.js')) as {
-      up(parameters: { context: ReturnType<typeof sequelize.getQueryInterface> }): Promise<void>;
-    };
     expect(keysOf(await search('lucja'))).to.deep.equal([]);
 
-    await migration.up({ context: sequelize.getQueryInterface() });
+    await runPrefixMigration();
 
     expect(keysOf(await search('lucja'))).to.deep.equal(['lucja']);
     expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);

@@ -163,16 +163,16 @@ describe('journey: clinical sessions and codes', function () {
     journey.clock.advance(2 * minute);
   });
 
-  it('returns to the section asked for after the code', async function () {
+  it('returns to the requested section after the code', async function () {
     const agent = await signIn(journey, 'portal', portalLogin);
     journey.clock.advance(minute);
 
-    const asked = await agent.get(`${recordPath}/section/lab-results`).expect(303);
-    const challenge = await agent.get(asked.headers.location!).expect(200);
+    const requested = await agent.get(`${recordPath}/section/lab-results`).expect(303);
+    const challenge = await agent.get(requested.headers.location!).expect(200);
     const code = await authenticatorCode(otpauthUri, journey.clock);
     const accepted = await agent.post(`${recordPath}/challenge`).type('form').send({ _csrf: csrfTokenFrom(challenge.text), code, next: 'lab-results' });
 
-    expect(asked.headers.location).to.equal(`${recordPath}/?next=lab-results`);
+    expect(requested.headers.location).to.equal(`${recordPath}/?next=lab-results`);
     expect(challenge.text).to.contain('<input type="hidden" name="next" value="lab-results">');
     expect(accepted.status, accepted.text).to.equal(303);
     expect(accepted.headers.location).to.equal(`${recordPath}/section/lab-results`);

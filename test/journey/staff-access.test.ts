@@ -1220,13 +1220,13 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(stale.text).to.contain('changed');
     });
 
-    it('shows a notice from the address only when it holds', async function () {
+    it('shows an address notice only when true', async function () {
       const approved = await pluginOf(journey).models.AccessRequest.findOne({ where: { practiceId: harbourId, status: 'approved' } });
 
-      const holds = await harbourManager.get(`${staffPath}/access/${approved!.id}?notice=approve`).expect(200);
+      const matching = await harbourManager.get(`${staffPath}/access/${approved!.id}?notice=approve`).expect(200);
       const madeUp = await harbourManager.get(`${staffPath}/access/${approved!.id}?notice=revoke`).expect(200);
 
-      expect(holds.text).to.contain('Access approved. The patient has been told.');
+      expect(matching.text).to.contain('Access approved. The patient has been told.');
       expect(madeUp.text).to.not.contain('Access revoked.');
     });
 
