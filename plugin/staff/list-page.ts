@@ -78,21 +78,26 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   );
 
   const basePath = request.baseUrl;
-  // A page repeats a few statuses and reasons, so each label is looked up once.
+  // A page repeats a few statuses and reasons, so each label is looked up once. The translator
+  // keeps texts asked for without options, so a reason the catalogue lacks (i18next returns its
+  // key) falls back to the stored reason here rather than through defaultValue.
   const labels = new Map<string, string>();
   const labelOf = (key: string, fallback?: string): string => {
     let label = labels.get(key);
     if (label === undefined) {
-      label = fallback === undefined ? t(key) : t(key, { defaultValue: fallback });
+      const text = t(key);
+      label = text === key && fallback !== undefined ? fallback : text;
       labels.set(key, label);
     }
     return label;
   };
   // The buttons of each decision, in the order the patient's page shows them, labelled once.
-  const decisionButtons = (['approve', 'deny', 'revoke'] as const).map((value) => ({ value, label: t(`clinicalAccess.decisions.${value}`) }));
-  const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1]) => {
+  // Every row's buttons submit the page's one decision form, so each names its own decision and
+  // the version of the row it was shown on, as rowDecision=approve:3.
+  const decisionLabels = (['approve', 'deny', 'revoke'] as const).map((decision) => ({ decision, label: t(`clinicalAccess.decisions.${decision}`) }));
+  const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1] & { version: number }) => {
     const open = decisionsOpenTo(context.staff!.permissions, row);
-    return decisionButtons.filter((button) => open[button.value]);
+    return decisionLabels.filter(({ decision }) => open[decision]).map(({ decision, label }) => ({ value: `${decision}:${row.version}`, label }));
   };
   const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
   const bodyHtml = plugin.templates.render('staff/access-list', {
@@ -112,8 +117,8 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     canDecide: context.staff!.permissions.has('clinicalAccess.decide'),
     rows: page.rows.map((row) => ({
       id: row.id,
-      version: row.version,
       decisions: decisionButtonsOf(row),
+      decisionAction: `${basePath}/access/${row.id}/decision`,
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,

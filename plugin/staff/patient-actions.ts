@@ -7,10 +7,20 @@ import { listHref } from './list-page.js';
 
 const printableText = /^[^\p{Cc}]*$/u;
 
+const MAX_VERSION = 2_147_483_647;
+const rowDecisionPattern = /^(approve|deny|revoke):([1-9][0-9]{0,9})$/;
+
+/**
+ * The patient's page sends decision and version as two fields. The list shares one form among
+ * all its rows, so each row's button sends both in one field, rowDecision=approve:3.
+ */
 export const decisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
-  decision: Joi.string().valid('approve', 'deny', 'revoke').required(),
-  version: Joi.number().integer().min(1).max(2_147_483_647).required(),
+  decision: Joi.string().valid('approve', 'deny', 'revoke'),
+  version: Joi.number().integer().min(1).max(MAX_VERSION),
+  rowDecision: Joi.string()
+    .pattern(rowDecisionPattern)
+    .custom((text: string, helpers) => (Number(rowDecisionPattern.exec(text)![2]) <= MAX_VERSION ? text : helpers.error('any.invalid'))),
   // A tab pasted with the text becomes a space rather than rejecting the form.
   reason: Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText),
   // Line breaks are allowed in the message to the patient; other control characters are not.
@@ -20,7 +30,19 @@ export const decisionFormSchema = Joi.object({
   listStatus: Joi.string().valid('all', ...ACCESS_STATUSES),
   listQ: Joi.string().allow('').max(100).pattern(printableText),
   listOrder: Joi.string().valid('newest', 'oldest'),
-});
+})
+  .xor('decision', 'rowDecision')
+  .and('decision', 'version')
+  .without('rowDecision', 'version');
+
+/** The decision and the version it was made on, from either form. */
+function decisionOf(value: { decision?: 'approve' | 'deny' | 'revoke'; version?: number; rowDecision?: string }): { decision: 'approve' | 'deny' | 'revoke'; version: number } {
+  if (value.rowDecision !== undefined) {
+    const [, decision, version] = rowDecisionPattern.exec(value.rowDecision)!;
+    return { decision: decision as 'approve' | 'deny' | 'revoke', version: Number(version) };
+  }
+  return { decision: value.decision!, version: value.version! };
+}
 
 /** The identity documents staff may record; the patient page offers these in a list. */
 export const IN_PERSON_DOCUMENTS = ['passport', 'driving_licence', 'national_identity_card', 'other_photo_id'] as const;
@@ -46,14 +68,15 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
     return;
   }
   const { context, t, accessRequest, value } = prepared;
+  const { decision, version } = decisionOf(value);
 
   const result = await plugin.decisions.decide({
     practiceId: context.practice.id,
     staffId: context.staff!.id,
     staffName: context.staff!.displayName,
     requestId: accessRequest.id,
-    decision: value.decision,
-    expectedVersion: value.version,
+    decision,
+    expectedVersion: version,
     reason: value.reason || null,
     messageToPatient: value.message || null,
   });
@@ -65,12 +88,12 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
     return;
   }
 
-  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision: value.decision }, 'access decision recorded');
+  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'access decision recorded');
   const target =
     value.returnTo === 'list'
       ? listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' })
       : `${request.baseUrl}/access/${accessRequest.id}`;
-  response.redirect(303, `${target}${target.includes('?') ? '&' : '?'}notice=${value.decision}`);
+  response.redirect(303, `${target}${target.includes('?') ? '&' : '?'}notice=${decision}`);
 }
 
 /** POST /access/:requestId/verify-in-person: staff saw the patient's photo ID at the practice. */

@@ -109,6 +109,14 @@ describe('adversarial: malformed input on every form', function () {
       fields: ['version', 'decision', 'reason'],
     },
     {
+      name: 'list decision',
+      agent: () => manager,
+      page: () => `${staffPath}/access`,
+      action: () => `${staffPath}/access/${pendingRequestId}/decision`,
+      valid: () => ({ rowDecision: 'deny:99', returnTo: 'list', listStatus: 'pending', listQ: 'declan', listOrder: 'newest' }),
+      fields: ['rowDecision', 'returnTo', 'listStatus', 'listOrder'],
+    },
+    {
       name: 'in-person check',
       agent: () => manager,
       page: () => `${staffPath}/access/${pendingRequestId}`,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { accessRequestOf, patientIdOf, recordPath, staffDecide, startJourneySandbox, type JourneySandbox } from '../support/journey.js';
+import { accessRequestOf, patientIdOf, recordPath, staffDecide, staffPath, startJourneySandbox, type JourneySandbox } from '../support/journey.js';
 import {
   browserUnavailableReason,
   clickAndLoad,
@@ -243,6 +243,20 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       expect(await patientPage.locator('main').textContent()).not.to.contain('Allergy to penicillin');
       await check(patientPage, 'access stopped');
     });
+
+    it('lets staff approve again from the list', async function () {
+      await openPage(staffPage, journey, `${staffPath}/access?status=revoked`);
+      await check(staffPage, 'staff list (revoked)');
+
+      await clickAndLoad(staffPage, `Approve ${patientName}`);
+
+      const address = new URL(staffPage.url());
+      expect(address.pathname + address.search).to.equal(`${staffPath}/access?status=revoked&notice=approve`);
+      expect(await staffPage.locator('[role="status"]').textContent()).to.contain('Access approved.');
+      expect(await staffPage.getByRole('link', { name: patientName, exact: true }).count()).to.equal(0);
+      expect((await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status).to.equal('approved');
+      await check(staffPage, 'staff list after a decision');
+    });
   });
 
   describe('patient whose details do not match', function () {
@@ -301,7 +315,16 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       const { otpauthUri } = await enrolAuthenticatorWithBrowser(page, journey, { visit: check, tryWrongCodeFirst: true });
       expect(await mainHeading(page)).to.equal('Waiting for the practice to approve');
 
-      await approveByStaff(portalLogin);
+      // Staff approve from the list with JavaScript off too: each row's button submits the list's
+      // one form through its form and formaction attributes.
+      const staffPage = await newPage({ javaScriptEnabled: false });
+      await signInWithBrowser(staffPage, journey, 'admin', 'manager@riverside.example.test');
+      await openPage(staffPage, journey, `${staffPath}/access?status=pending`);
+      await check(staffPage, 'staff list (pending)');
+      await clickAndLoad(staffPage, 'Approve Zoë Ashworth-Clarke');
+      expect(new URL(staffPage.url()).search).to.equal('?status=pending&notice=approve');
+      expect((await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status).to.equal('approved');
+
       journey.clock.advance(16 * 60_000);
       await passChallengeWithBrowser(page, journey, otpauthUri, { visit: check, tryWrongCodeFirst: true });
       const counts = await readEverySection(page, check);

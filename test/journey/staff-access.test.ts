@@ -1142,16 +1142,22 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(listedRequestIds(nine.text)).to.deep.equal([]);
     });
 
-    /** Returns the decision form of one row of the list: its hidden fields and its buttons. */
+    /**
+     * Returns what one row's decision buttons send: the list's shared hidden fields, the address
+     * the buttons post to, and each button's rowDecision value by its decision.
+     */
     function rowDecisionForm(html: string, requestId: number) {
       const row = new RegExp(`<tr data-request-id="${requestId}">[\\s\\S]*?</tr>`).exec(html)?.[0];
-      const form = row ? /<form method="post" action="[^"]+\/decision"[\s\S]*?<\/form>/.exec(row)?.[0] : undefined;
-      if (!form) {
+      const buttons = row ? [...row.matchAll(/<button type="submit" form="cra-list-decisions" formaction="([^"]+)" name="rowDecision" value="(\w+):(\d+)">/g)] : [];
+      const form = /<form id="cra-list-decisions" method="post" action="[^"]+">[\s\S]*?<\/form>/.exec(html)?.[0];
+      if (buttons.length === 0 || !form) {
         return null;
       }
       const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHref(match[2]!)]));
-      const decisions = [...form.matchAll(/name="decision" value="(\w+)"/g)].map((match) => match[1]!);
-      return { fields, decisions };
+      const actions = new Set(buttons.map((button) => unescapeHref(button[1]!)));
+      const decisions = buttons.map((button) => button[2]!);
+      const rowDecisions = Object.fromEntries(buttons.map((button) => [button[2]!, `${button[2]}:${button[3]}`]));
+      return { fields, action: actions.size === 1 ? [...actions][0]! : null, decisions, rowDecisions };
     }
 
     it('offers on each row only the decisions it allows', async function () {
@@ -1174,7 +1180,8 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await receptionist.get(`${staffPath}/access`).expect(200);
 
       expect(listedRequestIds(page.text)).to.not.have.length(0);
-      expect(page.text).to.not.contain('name="decision"');
+      expect(page.text).to.not.contain('rowDecision');
+      expect(page.text).to.not.contain('cra-list-decisions');
     });
 
     it('denies from the list and returns to the same view', async function () {
@@ -1183,9 +1190,11 @@ describe('staff access: decisions, permissions and the list', function () {
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
 
-      const response = await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' });
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny });
       const after = await harbourManager.get(response.headers.location!).expect(200);
 
+      expect(form.action).to.equal(`${staffPath}/access/${requestId}/decision`);
+      expect(form.fields).to.have.keys('_csrf', 'returnTo', 'listStatus', 'listQ', 'listOrder');
       expect(form.fields).to.deep.include({ returnTo: 'list', listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
       expect(response.status, response.text).to.equal(303);
       expect(response.headers.location).to.equal(`${view}&notice=deny`);
@@ -1201,7 +1210,7 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=denied&q=${encodeURIComponent(denied!.displayName)}`).expect(200);
       const form = rowDecisionForm(page.text, Number(denied!.id))!;
 
-      const response = await harbourManager.post(`${staffPath}/access/${denied!.id}/decision`).type('form').send({ ...form.fields, decision: 'approve' });
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.approve });
 
       expect(form.decisions).to.deep.equal(['approve']);
       expect(response.status, response.text).to.equal(303);
@@ -1212,12 +1221,39 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
-      await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' }).expect(303);
+      await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny }).expect(303);
 
-      const stale = await harbourManager.post(`${staffPath}/access/${requestId}/decision`).type('form').send({ ...form.fields, decision: 'deny' });
+      const stale = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny });
 
       expect(stale.status).to.equal(409);
       expect(stale.text).to.contain('changed');
+    });
+
+    it('rejects mixed or impossible list decisions', async function () {
+      const plugin = pluginOf(journey);
+      const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      const version = form.rowDecisions.deny!.split(':')[1]!;
+      const before = await plugin.models.AccessRequest.findByPk(requestId, { raw: true });
+
+      const mixed = [
+        { rowDecision: `deny:${version}`, decision: 'deny' },
+        { rowDecision: `deny:${version}`, version },
+        { decision: 'deny' },
+        { rowDecision: 'deny:2147483648' },
+        { rowDecision: 'deny:0' },
+        { rowDecision: `deny:${version}`, extra: 'deny' },
+        { rowDecision: `Deny:${version}` },
+      ];
+      const responses = [];
+      for (const fields of mixed) {
+        responses.push(await harbourManager.post(form.action!).type('form').send({ ...form.fields, ...fields }));
+      }
+
+      expect(responses.map((response) => response.status)).to.deep.equal(mixed.map(() => 400));
+      expect(responses[0]!.text).to.contain('Nothing was changed');
+      expect(await plugin.models.AccessRequest.findByPk(requestId, { raw: true })).to.deep.equal(before);
     });
 
     it('shows an address notice only when true', async function () {
