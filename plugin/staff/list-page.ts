@@ -11,7 +11,11 @@ const listQuerySchema = Joi.object({
   order: Joi.string().valid('newest', 'oldest').default('newest'),
   page: Joi.string().max(60),
   notice: Joi.string().max(40),
+  noticeRequest: Joi.number().integer().min(1).max(2_147_483_647),
 });
+
+/** Status of a request after each decision, which a notice about that decision must match. */
+const STATUS_AFTER_DECISION: Record<string, AccessStatus> = { approve: 'approved', deny: 'denied', revoke: 'revoked' };
 
 /** Builds a list address that keeps the current filter, search and order. */
 export function listHref(basePath: string, parameters: { status: string; q: string; order: string; cursor?: ListCursor | null }): string {
@@ -66,20 +70,29 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     }
   }
 
-  const page = await listAccessRequests(
-    { sequelize: plugin.host.database.sequelize, models: plugin.models },
-    {
-      practiceId: context.practice.id,
-      status: value.status as AccessStatus | 'all',
-      search: value.q,
-      order: value.order,
-      cursor: value.page ? decodeCursor(value.page) : null,
-    },
-  );
+  // A notice in the address is shown only while the request it names has the status the
+  // decision gave it, so a made-up link cannot report a decision that was not made. This is the
+  // only time the list runs a third query.
+  const noticeStatus = typeof value.notice === 'string' && Object.hasOwn(STATUS_AFTER_DECISION, value.notice) ? STATUS_AFTER_DECISION[value.notice]! : null;
+  const [page, noticeRequest] = await Promise.all([
+    listAccessRequests(
+      { sequelize: plugin.host.database.sequelize, models: plugin.models },
+      {
+        practiceId: context.practice.id,
+        status: value.status as AccessStatus | 'all',
+        search: value.q,
+        order: value.order,
+        cursor: value.page ? decodeCursor(value.page) : null,
+      },
+    ),
+    noticeStatus && value.noticeRequest !== undefined
+      ? plugin.models.AccessRequest.findOne({ attributes: ['status'], where: { id: value.noticeRequest, practiceId: context.practice.id }, raw: true })
+      : null,
+  ]);
 
   const basePath = request.baseUrl;
   // A page repeats a few statuses and reasons, so each label is looked up once. The translator
-  // keeps texts asked for without options, so a reason the catalogue lacks (i18next returns its
+  // keeps texts requested without options, so a reason the catalogue lacks (i18next returns its
   // key) falls back to the stored reason here rather than through defaultValue.
   const labels = new Map<string, string>();
   const labelOf = (key: string, fallback?: string): string => {
@@ -107,7 +120,7 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     search: value.q,
     order: value.order,
     status: value.status,
-    notice: typeof value.notice === 'string' && ['approve', 'deny', 'revoke'].includes(value.notice) ? value.notice : null,
+    notice: noticeStatus !== null && noticeRequest?.status === noticeStatus ? value.notice : null,
     filters: (['all', ...ACCESS_STATUSES] as const).map((status) => ({
       status,
       count: page.counts[status],

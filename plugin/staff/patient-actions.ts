@@ -35,7 +35,7 @@ export const decisionFormSchema = Joi.object({
   .and('decision', 'version')
   .without('rowDecision', 'version');
 
-/** The decision and the version it was made on, from either form. */
+/** Returns the decision and the version it was made on, from either form. */
 function decisionOf(value: { decision?: 'approve' | 'deny' | 'revoke'; version?: number; rowDecision?: string }): { decision: 'approve' | 'deny' | 'revoke'; version: number } {
   if (value.rowDecision !== undefined) {
     const [, decision, version] = rowDecisionPattern.exec(value.rowDecision)!;
@@ -89,11 +89,13 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
   }
 
   plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'access decision recorded');
-  const target =
-    value.returnTo === 'list'
-      ? listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' })
-      : `${request.baseUrl}/access/${accessRequest.id}`;
-  response.redirect(303, `${target}${target.includes('?') ? '&' : '?'}notice=${decision}`);
+  if (value.returnTo === 'list') {
+    // The list names the request its notice is about, so it can check that the notice is true.
+    const list = listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' });
+    response.redirect(303, `${list}${list.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
+    return;
+  }
+  response.redirect(303, `${request.baseUrl}/access/${accessRequest.id}?notice=${decision}`);
 }
 
 /** POST /access/:requestId/verify-in-person: staff saw the patient's photo ID at the practice. */

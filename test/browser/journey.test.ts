@@ -251,7 +251,8 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       await clickAndLoad(staffPage, `Approve ${patientName}`);
 
       const address = new URL(staffPage.url());
-      expect(address.pathname + address.search).to.equal(`${staffPath}/access?status=revoked&notice=approve`);
+      const requestId = (await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.id;
+      expect(address.pathname + address.search).to.equal(`${staffPath}/access?status=revoked&notice=approve&noticeRequest=${requestId}`);
       expect(await staffPage.locator('[role="status"]').textContent()).to.contain('Access approved.');
       expect(await staffPage.getByRole('link', { name: patientName, exact: true }).count()).to.equal(0);
       expect((await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status).to.equal('approved');
@@ -322,7 +323,8 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       await openPage(staffPage, journey, `${staffPath}/access?status=pending`);
       await check(staffPage, 'staff list (pending)');
       await clickAndLoad(staffPage, 'Approve Zoë Ashworth-Clarke');
-      expect(new URL(staffPage.url()).search).to.equal('?status=pending&notice=approve');
+      expect(new URL(staffPage.url()).searchParams.get('notice')).to.equal('approve');
+      expect(await staffPage.locator('[role="status"]').textContent()).to.contain('Access approved.');
       expect((await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status).to.equal('approved');
 
       journey.clock.advance(16 * 60_000);

@@ -1197,7 +1197,7 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(form.fields).to.have.keys('_csrf', 'returnTo', 'listStatus', 'listQ', 'listOrder');
       expect(form.fields).to.deep.include({ returnTo: 'list', listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
       expect(response.status, response.text).to.equal(303);
-      expect(response.headers.location).to.equal(`${view}&notice=deny`);
+      expect(response.headers.location).to.equal(`${view}&notice=deny&noticeRequest=${requestId}`);
       expect(after.text).to.contain('Request denied. The patient has been told.');
       expect(listedRequestIds(after.text)).to.not.include(requestId);
       expect((await pluginOf(journey).models.AccessRequest.findByPk(requestId))!.status).to.equal('denied');
@@ -1254,6 +1254,25 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(responses.map((response) => response.status)).to.deep.equal(mixed.map(() => 400));
       expect(responses[0]!.text).to.contain('Nothing was changed');
       expect(await plugin.models.AccessRequest.findByPk(requestId, { raw: true })).to.deep.equal(before);
+    });
+
+    it('shows a list notice only when true', async function () {
+      const plugin = pluginOf(journey);
+      const approved = await plugin.models.AccessRequest.findOne({ where: { practiceId: harbourId, status: 'approved' } });
+      const otherPractice = await plugin.models.AccessRequest.findOne({ where: { practiceId: { [Op.ne]: harbourId }, status: 'approved' } });
+      const list = `${staffPath}/access?status=approved`;
+
+      const matching = await harbourManager.get(`${list}&notice=approve&noticeRequest=${approved!.id}`).expect(200);
+      const madeUp = await harbourManager.get(`${list}&notice=revoke&noticeRequest=${approved!.id}`).expect(200);
+      const unnamed = await harbourManager.get(`${list}&notice=approve`).expect(200);
+      const foreign = await harbourManager.get(`${list}&notice=approve&noticeRequest=${otherPractice!.id}`).expect(200);
+      const malformed = await harbourManager.get(`${list}&notice=approve&noticeRequest=first`);
+
+      expect(matching.text).to.contain('Access approved. The patient has been told.');
+      expect(madeUp.text).to.not.contain('Access revoked.');
+      expect(unnamed.text).to.not.contain('Access approved.');
+      expect(foreign.text).to.not.contain('Access approved.');
+      expect(malformed.status).to.equal(400);
     });
 
     it('shows an address notice only when true', async function () {
