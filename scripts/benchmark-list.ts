@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -93,9 +93,9 @@ interface DataSetResult {
   queriesByPageSize: Array<{ search: string; pageSize: number; queries: number }>;
 }
 
-/** The fields this script reads from autocannon's JSON output (autocannon 8). */
+/** Output of scripts/autocannon-run.ts, with latencies in milliseconds to the microsecond. */
 interface AutocannonOutput {
-  latency: { p50: number; p97_5: number; p99: number };
+  latency: { p50: number; p97_5: number; p99: number; mean: number; samples: number };
   requests: { average: number; total: number };
   non2xx: number;
   errors: number;
@@ -187,10 +187,13 @@ function nextLinkOf(html: string): string | null {
 
 const rowsIn = (html: string) => (html.match(/<tr data-request-id=/g) ?? []).length;
 
-/** Runs autocannon's command-line tool in a child process and returns its JSON output. */
+/**
+ * Runs autocannon in a child process, through scripts/autocannon-run.ts, and returns its result
+ * with latencies to the microsecond.
+ */
 async function runAutocannon(url: string, cookie: string, seconds: number, connections: number): Promise<AutocannonOutput> {
-  const autocannonPath = createRequire(import.meta.url).resolve('autocannon');
-  const child = spawn(process.execPath, [autocannonPath, '--json', '--connections', String(connections), '--duration', String(seconds), '--header', `cookie=${cookie}`, url], {
+  const runner = fileURLToPath(new URL('./autocannon-run.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', runner, url, String(seconds), String(connections), cookie], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -410,7 +413,7 @@ async function measure(dataSets: OpenDataSet[], options: BenchmarkOptions): Prom
           requests: output.requests.total,
           loadAverage,
         });
-        console.log(`  round ${round}, ${dataSet.result.label}, ${caseResult.name}: p50 ${output.latency.p50} ms, ${output.requests.average.toFixed(0)} req/s, load average ${loadAverage.toFixed(1)}`);
+        console.log(`  round ${round}, ${dataSet.result.label}, ${caseResult.name}: p50 ${output.latency.p50.toFixed(2)} ms, ${output.requests.average.toFixed(0)} req/s, load average ${loadAverage.toFixed(1)}`);
       }
     }
   }
@@ -446,9 +449,9 @@ function printResults(dataSets: DataSetResult[], options: BenchmarkOptions): voi
         dataSet.label,
         result.name,
         String(result.rowsOnPage),
-        String(medianOf(result, 'p50')),
-        String(medianOf(result, 'p97_5')),
-        String(medianOf(result, 'p99')),
+        medianOf(result, 'p50').toFixed(1),
+        medianOf(result, 'p97_5').toFixed(1),
+        medianOf(result, 'p99').toFixed(1),
         medianOf(result, 'requestsPerSecond').toFixed(0),
         `${result.pluginQueries} + ${result.hostQueries}`,
         result.countQueryMilliseconds.toFixed(1),
@@ -482,7 +485,7 @@ function printResults(dataSets: DataSetResult[], options: BenchmarkOptions): voi
       const baseline = medianOf(smallest.cases[index]!, 'p50');
       const measured = medianOf(result, 'p50');
       const ratio = measured / baseline;
-      ratioRows.push([dialect, result.name, String(baseline), String(measured), ratio.toFixed(2), ratio <= 1.3 ? 'yes' : 'no']);
+      ratioRows.push([dialect, result.name, baseline.toFixed(1), measured.toFixed(1), ratio.toFixed(2), ratio <= 1.3 ? 'yes' : 'no']);
     });
   }
   if (ratioRows.length > 0) {
