@@ -71,8 +71,10 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   }
 
   // A notice in the address is shown only while the request it names has the status the
-  // decision gave it, so a made-up link cannot report a decision that was not made. This is the
-  // only time the list runs a third query.
+  // decision gives, so a made-up link cannot report a status the request does not have. This is
+  // the only time the list runs a third query.
+  // NOTE: a link to a request that already has that status still shows the notice, as on the
+  // patient's page. Only a one-time value kept in the session would prove a decision just made.
   const noticeStatus = typeof value.notice === 'string' && Object.hasOwn(STATUS_AFTER_DECISION, value.notice) ? STATUS_AFTER_DECISION[value.notice]! : null;
   const [page, noticeRequest] = await Promise.all([
     listAccessRequests(

@@ -101,7 +101,7 @@ export async function showPatientAccess(
   const status = accessRequest.status;
   const queryNotice = typeof request.query.notice === 'string' ? request.query.notice : null;
   // A notice in the address is shown only while the request is in the state it reports, so a
-  // link made up by someone else cannot tell staff that something happened when it did not.
+  // link made up by someone else cannot report a state the request is not in.
   const noticeHolds: Record<string, boolean> = {
     approve: status === 'approved',
     deny: status === 'denied',
