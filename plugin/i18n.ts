@@ -59,10 +59,9 @@ export async function createTranslator(folder: string, defaultLocale: string): P
     showSupportNotice: false,
   } as Parameters<typeof instance.init>[0]);
 
-  // A page requests the same texts on every request, and one i18next lookup took about 10 µs on
-  // the benchmark machine. So each locale keeps the texts looked up without options; the
-  // catalogues never change after loading. Both maps are bounded, so keys or locales built from
-  // data cannot grow them.
+  // Each locale keeps the texts looked up without options, because every request uses the same
+  // texts and one i18next lookup took about 10 µs on the benchmark machine. The catalogues never
+  // change after loading. Both maps are bounded, so keys or locales from data cannot grow them.
   const translators = new Map<string, TFunction>();
   const forLocale = (locale: string): TFunction => {
     const known = translators.get(locale);
@@ -95,11 +94,11 @@ export async function createTranslator(folder: string, defaultLocale: string): P
   return { forLocale, languages };
 }
 
-/** How many locales, and texts per locale, the translator keeps after looking them up. */
+/** Maximum numbers of locales, and of texts per locale, that the translator keeps. */
 const MAX_CACHED_LOCALES = 50;
 const MAX_CACHED_TEXTS = 5000;
 
-/** True for no options at all, or an empty object such as a Handlebars helper's hash. */
+/** Returns true for no options at all, or an empty object such as a Handlebars helper's hash. */
 function hasNoOptions(options: unknown): boolean {
   if (options === undefined) {
     return true;

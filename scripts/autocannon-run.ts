@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 
-/** The part of autocannon 8's programmatic interface this script uses; it ships no types. */
+/** Part of autocannon 8's programmatic interface that this script uses. The package ships no types. */
 interface AutocannonInstance extends PromiseLike<{ requests: { average: number; total: number }; non2xx: number; errors: number; timeouts: number }> {
   on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void): void;
 }

@@ -17,6 +17,14 @@ export const DECISION_RULES: Record<Decision, { from: readonly AccessStatus[]; t
   revoke: { from: ['approved'], to: 'revoked', action: 'access.revoked' },
 };
 
+/** The decisions, in the order staff pages offer them. */
+export const DECISIONS = Object.keys(DECISION_RULES) as Decision[];
+
+/** Returns true when `value` names a decision. */
+export function isDecision(value: unknown): value is Decision {
+  return typeof value === 'string' && Object.hasOwn(DECISION_RULES, value);
+}
+
 export interface DecisionInput {
   practiceId: string;
   staffId: string;

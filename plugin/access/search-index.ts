@@ -43,8 +43,8 @@ export function searchNameOf(patient: Pick<HostPatient, 'givenNames' | 'familyNa
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(LETTER_WITHOUT_ACCENT, (letter) => LETTERS_WITHOUT_ACCENT[letter]!)
-    .replace(/[’'ʼ‘`-]/g, ' ')
-    .replace(/\p{P}/gu, ' ')
+    // Punctuation, and the apostrophe-like ʼ and ` that Unicode files elsewhere, separate words.
+    .replace(/[\p{P}ʼ`]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 400);

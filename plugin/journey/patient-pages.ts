@@ -444,7 +444,7 @@ export async function answerChallenge(plugin: PluginContext, request: Request, r
     });
     return;
   }
-  const next = sectionSlugOf(value.next);
+  const next: string | null = value.next ?? null;
 
   const result = await plugin.mfa.verifyChallenge(context.practice.id, context.patient.id, value.code);
   if (!result.ok) {

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import type { AccessStatus } from '../db/models.js';
+import { DECISION_RULES, DECISIONS, isDecision } from '../access/decisions.js';
 import { decisionsOpenTo } from './patient-page.js';
 import { ACCESS_STATUSES, decodeCursor, encodeCursor, listAccessRequests, MAX_SEARCH_WORDS, parseSearchDate, searchWordsOf, type ListCursor } from './access-list.js';
 
@@ -13,9 +14,6 @@ const listQuerySchema = Joi.object({
   notice: Joi.string().max(40),
   noticeRequest: Joi.number().integer().min(1).max(2_147_483_647),
 });
-
-/** Status of a request after each decision, which a notice about that decision must match. */
-const STATUS_AFTER_DECISION: Record<string, AccessStatus> = { approve: 'approved', deny: 'denied', revoke: 'revoked' };
 
 /** Builds a list address that keeps the current filter, search and order. */
 export function listHref(basePath: string, parameters: { status: string; q: string; order: string; cursor?: ListCursor | null }): string {
@@ -71,11 +69,11 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   }
 
   // A notice in the address is shown only while the request it names has the status the
-  // decision gives, so a made-up link cannot report a status the request does not have. This is
-  // the only time the list runs a third query.
+  // decision gives. Checking it is the only time the list runs a third query.
   // NOTE: a link to a request that already has that status still shows the notice, as on the
   // patient's page. Only a one-time value kept in the session would prove a decision just made.
-  const noticeStatus = typeof value.notice === 'string' && Object.hasOwn(STATUS_AFTER_DECISION, value.notice) ? STATUS_AFTER_DECISION[value.notice]! : null;
+  const notice: unknown = value.notice;
+  const noticeStatus = isDecision(notice) ? DECISION_RULES[notice].to : null;
   const [page, noticeRequest] = await Promise.all([
     listAccessRequests(
       { sequelize: plugin.host.database.sequelize, models: plugin.models },
@@ -93,23 +91,17 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
   ]);
 
   const basePath = request.baseUrl;
-  // A page repeats a few statuses and reasons, so each label is looked up once. The translator
-  // keeps texts requested without options, so a reason the catalogue lacks (i18next returns its
-  // key) falls back to the stored reason here rather than through defaultValue.
-  const labels = new Map<string, string>();
-  const labelOf = (key: string, fallback?: string): string => {
-    let label = labels.get(key);
-    if (label === undefined) {
-      const text = t(key);
-      label = text === key && fallback !== undefined ? fallback : text;
-      labels.set(key, label);
-    }
-    return label;
+  // A reason the catalogue lacks is shown as stored, because i18next returns the key for it. The
+  // key is compared here, not passed as defaultValue, so the translator can keep the text.
+  const reasonLabelOf = (reason: string): string => {
+    const key = `clinicalAccess.statusReasons.${reason}`;
+    const text = t(key);
+    return text === key ? reason : text;
   };
-  // The buttons of each decision, in the order the patient's page shows them, labelled once.
-  // Every row's buttons submit the page's one decision form, so each names its own decision and
-  // the version of the row it was shown on, as rowDecision=approve:3.
-  const decisionLabels = (['approve', 'deny', 'revoke'] as const).map((decision) => ({ decision, label: t(`clinicalAccess.decisions.${decision}`) }));
+  // The buttons of each decision, in the order the patient's page shows them. Every row's
+  // buttons submit the page's one decision form, so each names its own decision and the version
+  // of the row it was shown on, as rowDecision=approve:3.
+  const decisionLabels = DECISIONS.map((decision) => ({ decision, label: t(`clinicalAccess.decisions.${decision}`) }));
   const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1] & { version: number }) => {
     const open = decisionsOpenTo(context.staff!.permissions, row);
     return decisionLabels.filter(({ decision }) => open[decision]).map(({ decision, label }) => ({ value: `${decision}:${row.version}`, label }));
@@ -137,8 +129,8 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,
-      statusLabel: labelOf(`clinicalAccess.statuses.${row.status}`),
-      statusReason: row.statusReason === null ? null : labelOf(`clinicalAccess.statusReasons.${row.statusReason}`, row.statusReason),
+      statusLabel: t(`clinicalAccess.statuses.${row.status}`),
+      statusReason: row.statusReason === null ? null : reasonLabelOf(row.statusReason),
       detailsChanged: row.detailsChangedInHost,
       lastChanged: dateTime.format(row.lastChangedAt),
       href: `${basePath}/access/${row.id}`,

@@ -4,11 +4,12 @@ import type { PluginContext } from '../plugin-context.js';
 import { prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
 import { ACCESS_STATUSES } from './access-list.js';
 import { listHref } from './list-page.js';
+import { DECISIONS, type Decision } from '../access/decisions.js';
 
 const printableText = /^[^\p{Cc}]*$/u;
 
 const MAX_VERSION = 2_147_483_647;
-const rowDecisionPattern = /^(approve|deny|revoke):([1-9][0-9]{0,9})$/;
+const rowDecisionPattern = new RegExp(`^(${DECISIONS.join('|')}):([1-9][0-9]{0,9})$`);
 
 /**
  * The patient's page sends decision and version as two fields. The list shares one form among
@@ -16,7 +17,7 @@ const rowDecisionPattern = /^(approve|deny|revoke):([1-9][0-9]{0,9})$/;
  */
 export const decisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
-  decision: Joi.string().valid('approve', 'deny', 'revoke'),
+  decision: Joi.string().valid(...DECISIONS),
   version: Joi.number().integer().min(1).max(MAX_VERSION),
   rowDecision: Joi.string()
     .pattern(rowDecisionPattern)
@@ -36,10 +37,10 @@ export const decisionFormSchema = Joi.object({
   .without('rowDecision', 'version');
 
 /** Returns the decision and the version it was made on, from either form. */
-function decisionOf(value: { decision?: 'approve' | 'deny' | 'revoke'; version?: number; rowDecision?: string }): { decision: 'approve' | 'deny' | 'revoke'; version: number } {
+function decisionOf(value: { decision?: Decision; version?: number; rowDecision?: string }): { decision: Decision; version: number } {
   if (value.rowDecision !== undefined) {
     const [, decision, version] = rowDecisionPattern.exec(value.rowDecision)!;
-    return { decision: decision as 'approve' | 'deny' | 'revoke', version: Number(version) };
+    return { decision: decision as Decision, version: Number(version) };
   }
   return { decision: value.decision!, version: value.version! };
 }
@@ -90,7 +91,7 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
 
   plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'access decision recorded');
   if (value.returnTo === 'list') {
-    // The list names the request its notice is about, so it can check that the notice is true.
+    // The address names the request of the notice, so the list can check the notice against it.
     const list = listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' });
     response.redirect(303, `${list}${list.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
     return;

@@ -4,6 +4,7 @@ import type { TFunction } from 'i18next';
 import type { PluginContext } from '../plugin-context.js';
 import type { RequestContext } from '../host/contract.js';
 import type { AccessRequestRow } from '../db/models.js';
+import { DECISION_RULES } from '../access/decisions.js';
 
 const requestIdPattern = /^[1-9][0-9]{0,17}$/;
 
@@ -58,8 +59,8 @@ export async function prepareStaffAction<Value>(
 }
 
 /**
- * Returns which decisions a staff member may make on a request now: approve a pending, denied
- * or revoked request whose identity is verified, deny a pending one, revoke an approved one.
+ * Returns which decisions a staff member may make on a request now: those whose rule applies to
+ * the request's status, and approval only with a verified identity.
  */
 export function decisionsOpenTo(
   permissions: ReadonlySet<string>,
@@ -67,9 +68,9 @@ export function decisionsOpenTo(
 ): { approve: boolean; deny: boolean; revoke: boolean } {
   const decide = permissions.has('clinicalAccess.decide');
   return {
-    approve: decide && ['pending', 'denied', 'revoked'].includes(request.status) && request.identityVerifiedAt !== null,
-    deny: decide && request.status === 'pending',
-    revoke: decide && request.status === 'approved',
+    approve: decide && DECISION_RULES.approve.from.includes(request.status) && request.identityVerifiedAt !== null,
+    deny: decide && DECISION_RULES.deny.from.includes(request.status),
+    revoke: decide && DECISION_RULES.revoke.from.includes(request.status),
   };
 }
 
@@ -103,9 +104,9 @@ export async function showPatientAccess(
   // A notice in the address is shown only while the request is in the state it reports, so a
   // link made up by someone else cannot report a state the request is not in.
   const noticeHolds: Record<string, boolean> = {
-    approve: status === 'approved',
-    deny: status === 'denied',
-    revoke: status === 'revoked',
+    approve: status === DECISION_RULES.approve.to,
+    deny: status === DECISION_RULES.deny.to,
+    revoke: status === DECISION_RULES.revoke.to,
     verifiedInPerson: accessRequest.identityMethod === 'in_person',
     mfaReset: !mfa.enrolled && !mfa.confirmed,
     detailsReviewed: !accessRequest.detailsChangedInHost,
@@ -159,7 +160,7 @@ export async function showPatientAccess(
     })),
     can: {
       ...decisionsOpenTo(permissions, accessRequest),
-      approveBlocked: permissions.has('clinicalAccess.decide') && ['pending', 'denied', 'revoked'].includes(status) && accessRequest.identityVerifiedAt === null,
+      approveBlocked: permissions.has('clinicalAccess.decide') && DECISION_RULES.approve.from.includes(status) && accessRequest.identityVerifiedAt === null,
       verifyInPerson: permissions.has('clinicalAccess.verifyInPerson') && ['identity_pending', 'identity_failed', 'identity_mismatch'].includes(status),
       resetMfa: permissions.has('clinicalAccess.resetMfa') && (mfa.enrolled || mfa.confirmed),
       markDetailsReviewed: permissions.has('clinicalAccess.decide') && accessRequest.detailsChangedInHost,

@@ -244,7 +244,7 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       await check(patientPage, 'access stopped');
     });
 
-    it('lets staff approve again from the list', async function () {
+    it('approves again from the list', async function () {
       await openPage(staffPage, journey, `${staffPath}/access?status=revoked`);
       await check(staffPage, 'staff list (revoked)');
 

@@ -25,27 +25,27 @@ describe('translator', function () {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('gives the same text on a second lookup as on the first', function () {
+  it('returns a text the same twice', function () {
     const t = translator.forLocale('en-GB');
 
     expect([t('greeting'), t('greeting'), t('greeting', {})]).to.deep.equal(['Hello', 'Hello', 'Hello']);
   });
 
-  it('keeps the texts of each locale apart', function () {
+  it('keeps each locale apart', function () {
     const english = translator.forLocale('en-GB');
     const french = translator.forLocale('fr');
 
     expect([english('greeting'), french('greeting'), english('greeting'), french('greeting')]).to.deep.equal(['Hello', 'Bonjour', 'Hello', 'Bonjour']);
   });
 
-  it('fills in values and plurals on every lookup', function () {
+  it('fills values and plurals each time', function () {
     const t = translator.forLocale('en-GB');
 
     expect([t('named', { name: 'Ada' }), t('named', { name: 'Grace' })]).to.deep.equal(['Hello, Ada', 'Hello, Grace']);
     expect([t('codesLeft', { count: 1 }), t('codesLeft', { count: 7 })]).to.deep.equal(['1 code left', '7 codes left']);
   });
 
-  it('falls back to English and to a default value', function () {
+  it('falls back to English and defaults', function () {
     const french = translator.forLocale('fr');
 
     expect(french('named', { name: 'Ada' })).to.equal('Hello, Ada');
