@@ -4,7 +4,7 @@ import { renderSettingsPage } from '../settings/settings-page.js';
 import { updateSettings } from '../settings/update-settings.js';
 import { showAccessList } from '../staff/list-page.js';
 import { showPatientAccess } from '../staff/patient-page.js';
-import { decideOnRequest, resetMfa, verifyInPerson } from '../staff/patient-actions.js';
+import { decideFromList, decideOnRequest, resetMfa, verifyInPerson } from '../staff/patient-actions.js';
 import { markDetailsReviewed } from '../staff/details-review.js';
 
 type Handler = (plugin: PluginContext, request: Request, response: Response) => Promise<void>;
@@ -22,6 +22,7 @@ export function createStaffRouter(plugin: PluginContext): Router {
   router.get('/', require('clinicalAccess.viewList'), handle((p, request, response) => renderSettingsPage(p, request, response)));
   router.post('/settings', require('clinicalAccess.changeSettings'), handle(updateSettings));
   router.get('/access', require('clinicalAccess.viewList'), handle(showAccessList));
+  router.post('/access/decision', require('clinicalAccess.decide'), handle(decideFromList));
   router.get('/access/:requestId', require('clinicalAccess.viewList'), handle((p, request, response) => showPatientAccess(p, request, response)));
   router.post('/access/:requestId/decision', require('clinicalAccess.decide'), handle(decideOnRequest));
   router.post('/access/:requestId/verify-in-person', require('clinicalAccess.verifyInPerson'), handle(verifyInPerson));

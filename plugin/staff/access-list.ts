@@ -1,4 +1,4 @@
-import { IndexHints, Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
+import { IndexHints, literal, Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
 import type { AccessRequestRow, AccessStatus, PluginModels } from '../db/models.js';
 import { ACCESS_STATUSES } from '../access/access-service.js';
 import { nameTokensOf, SEARCH_PREFIX_LENGTH, searchNameOf, searchPrefixOf } from '../access/search-index.js';
@@ -36,9 +36,16 @@ export interface AccessListQuery {
 }
 
 /** Columns of a request that the list shows and pages by. Reading only these keeps a page of 50 rows cheap. */
-const LIST_COLUMNS = ['id', 'displayName', 'birthDate', 'status', 'statusReason', 'detailsChangedInHost', 'lastChangedAt', 'version', 'identityVerifiedAt'] as const;
+const LIST_COLUMNS = ['id', 'displayName', 'birthDate', 'status', 'statusReason', 'detailsChangedInHost', 'lastChangedAt', 'version'] as const;
 
-export type AccessListRow = Pick<AccessRequestRow, (typeof LIST_COLUMNS)[number]>;
+/**
+ * A request as the list shows it. To offer approval the list needs only whether the identity is
+ * verified, so it reads a flag in place of the time, which is one date fewer to parse per row.
+ */
+export type AccessListRow = Pick<AccessRequestRow, (typeof LIST_COLUMNS)[number]> & { identityVerified: boolean };
+
+/** SQL of the verified flag, 1 or 0 on SQLite, MySQL and MariaDB alike. */
+const IDENTITY_VERIFIED_SQL = 'identity_verified_at IS NOT NULL';
 
 /** A list row as the database returns it without a model: SQLite gives dates as text and flags as 0 or 1. */
 type StoredListRow = {
@@ -65,7 +72,7 @@ function toListRow(stored: StoredListRow): AccessListRow {
     detailsChangedInHost: Boolean(Number(stored.detailsChangedInHost)),
     lastChangedAt: dateOf(stored.lastChangedAt),
     version: Number(stored.version),
-    identityVerifiedAt: stored.identityVerifiedAt === null ? null : dateOf(stored.identityVerifiedAt),
+    identityVerified: Boolean(Number(stored.identityVerified)),
   };
 }
 
@@ -162,7 +169,7 @@ async function readNameSearchPage(
   const rows = await sequelize.query<StoredListRow>(
     `SELECT r.id AS id, r.display_name AS displayName, r.birth_date AS birthDate, r.status AS status,
             r.status_reason AS statusReason, r.details_changed_in_host AS detailsChangedInHost,
-            r.last_changed_at AS lastChangedAt, r.version AS version, r.identity_verified_at AS identityVerifiedAt
+            r.last_changed_at AS lastChangedAt, r.version AS version, (r.${IDENTITY_VERIFIED_SQL}) AS identityVerified
        FROM cra_request_name_prefixes p JOIN cra_access_requests r ON r.id = p.request_id
       WHERE ${conditions.join(' AND ')}
       ORDER BY p.last_changed_at ${direction}, p.request_id ${direction}
@@ -253,7 +260,7 @@ async function readPage(
   const seekWithChangedIndex = query.cursor !== null && query.status === 'all' && searchDate === null;
   const direction = descending ? 'DESC' : 'ASC';
   const rows = await dependencies.models.AccessRequest.findAll({
-    attributes: [...LIST_COLUMNS],
+    attributes: [...LIST_COLUMNS, [literal(`(${IDENTITY_VERIFIED_SQL})`), 'identityVerified']],
     raw: true,
     where: { [Op.and]: conditions },
     order: [

@@ -98,13 +98,22 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     const text = t(key);
     return text === key ? reason : text;
   };
-  // The buttons of each decision, in the order the patient's page shows them. Every row's
-  // buttons submit the page's one decision form, so each names its own decision and the version
-  // of the row it was shown on, as rowDecision=approve:3.
+  const statusLabels = Object.fromEntries(ACCESS_STATUSES.map((status) => [status, t(`clinicalAccess.statuses.${status}`)])) as Record<AccessStatus, string>;
+  // Each row offers the decisions its status allows, in the order the patient's page shows
+  // them. Every button submits the page's one form and names its decision, its request and the
+  // version the row showed, as rowDecision=approve:52670:3. The decisions depend only on the
+  // status and whether the identity is verified, so each pair is worked out once a page.
   const decisionLabels = DECISIONS.map((decision) => ({ decision, label: t(`clinicalAccess.decisions.${decision}`) }));
-  const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1] & { version: number }) => {
-    const open = decisionsOpenTo(context.staff!.permissions, row);
-    return decisionLabels.filter(({ decision }) => open[decision]).map(({ decision, label }) => ({ value: `${decision}:${row.version}`, label }));
+  const buttonsByKind = new Map<string, typeof decisionLabels>();
+  const decisionButtonsOf = (row: Parameters<typeof decisionsOpenTo>[1]) => {
+    const kind = `${row.status}:${row.identityVerified}`;
+    let buttons = buttonsByKind.get(kind);
+    if (!buttons) {
+      const open = decisionsOpenTo(context.staff!.permissions, row);
+      buttons = decisionLabels.filter(({ decision }) => open[decision]);
+      buttonsByKind.set(kind, buttons);
+    }
+    return buttons;
   };
   const dateTime = new Intl.DateTimeFormat(context.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: context.practice.timeZone });
   const bodyHtml = plugin.templates.render('staff/access-list', {
@@ -124,12 +133,12 @@ export async function showAccessList(plugin: PluginContext, request: Request, re
     canDecide: context.staff!.permissions.has('clinicalAccess.decide'),
     rows: page.rows.map((row) => ({
       id: row.id,
+      version: row.version,
       decisions: decisionButtonsOf(row),
-      decisionAction: `${basePath}/access/${row.id}/decision`,
       name: row.displayName,
       birthDate: row.birthDate,
       status: row.status,
-      statusLabel: t(`clinicalAccess.statuses.${row.status}`),
+      statusLabel: statusLabels[row.status],
       statusReason: row.statusReason === null ? null : reasonLabelOf(row.statusReason),
       detailsChanged: row.detailsChangedInHost,
       lastChanged: dateTime.format(row.lastChangedAt),

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
 import { prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+import type { AccessRequestRow } from '../db/models.js';
 import { ACCESS_STATUSES } from './access-list.js';
 import { listHref } from './list-page.js';
 import { DECISIONS, type Decision } from '../access/decisions.js';
@@ -9,41 +10,36 @@ import { DECISIONS, type Decision } from '../access/decisions.js';
 const printableText = /^[^\p{Cc}]*$/u;
 
 const MAX_VERSION = 2_147_483_647;
-const rowDecisionPattern = new RegExp(`^(${DECISIONS.join('|')}):([1-9][0-9]{0,9})$`);
 
-/**
- * The patient's page sends decision and version as two fields. The list shares one form among
- * all its rows, so each row's button sends both in one field, rowDecision=approve:3.
- */
+/** The patient's page sends the decision and the version of the request it showed. */
 export const decisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
-  decision: Joi.string().valid(...DECISIONS),
-  version: Joi.number().integer().min(1).max(MAX_VERSION),
-  rowDecision: Joi.string()
-    .pattern(rowDecisionPattern)
-    .custom((text: string, helpers) => (Number(rowDecisionPattern.exec(text)![2]) <= MAX_VERSION ? text : helpers.error('any.invalid'))),
+  decision: Joi.string().valid(...DECISIONS).required(),
+  version: Joi.number().integer().min(1).max(MAX_VERSION).required(),
   // A tab pasted with the text becomes a space rather than rejecting the form.
   reason: Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText),
   // Line breaks are allowed in the message to the patient; other control characters are not.
   message: Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
-  returnTo: Joi.string().valid('list', 'patient'),
-  // The list's filter, search and order, so a decision made on the list returns to the same view.
+});
+
+/** A list button's value: the decision, the request and the version the row showed. */
+const rowDecisionPattern = new RegExp(`^(${DECISIONS.join('|')}):([1-9][0-9]{0,17}):([1-9][0-9]{0,9})$`);
+
+/**
+ * The list has one form for all its rows. Each row's button sends its decision, request and
+ * version in one field, rowDecision=approve:52670:3. The list's filter, search and order come
+ * too, so the decision returns to the same view.
+ */
+export const listDecisionFormSchema = Joi.object({
+  _csrf: Joi.string().max(1000),
+  rowDecision: Joi.string()
+    .pattern(rowDecisionPattern)
+    .custom((text: string, helpers) => (Number(rowDecisionPattern.exec(text)![3]) <= MAX_VERSION ? text : helpers.error('any.invalid')))
+    .required(),
   listStatus: Joi.string().valid('all', ...ACCESS_STATUSES),
   listQ: Joi.string().allow('').max(100).pattern(printableText),
   listOrder: Joi.string().valid('newest', 'oldest'),
-})
-  .xor('decision', 'rowDecision')
-  .and('decision', 'version')
-  .without('rowDecision', 'version');
-
-/** Returns the decision and the version it was made on, from either form. */
-function decisionOf(value: { decision?: Decision; version?: number; rowDecision?: string }): { decision: Decision; version: number } {
-  if (value.rowDecision !== undefined) {
-    const [, decision, version] = rowDecisionPattern.exec(value.rowDecision)!;
-    return { decision: decision as Decision, version: Number(version) };
-  }
-  return { decision: value.decision!, version: value.version! };
-}
+});
 
 /** The identity documents staff may record; the patient page offers these in a list. */
 export const IN_PERSON_DOCUMENTS = ['passport', 'driving_licence', 'national_identity_card', 'other_photo_id'] as const;
@@ -62,41 +58,82 @@ export const resetMfaFormSchema = Joi.object({
 
 const decisionRejectionStatus = { notFound: 404, staleVersion: 409, notAllowedFromStatus: 409, identityNotVerified: 422, patientNotActive: 422 } as const;
 
-/** POST /access/:requestId/decision: approve, deny or revoke one patient's access. */
-export async function decideOnRequest(plugin: PluginContext, request: Request, response: Response): Promise<void> {
-  const prepared = await prepareStaffAction(plugin, request, response, decisionFormSchema, 'clinicalAccess.decisions.errors.invalidForm');
-  if (!prepared) {
-    return;
-  }
-  const { context, t, accessRequest, value } = prepared;
-  const { decision, version } = decisionOf(value);
-
+/**
+ * Applies a staff member's decision to a request and returns true. A rejected decision shows
+ * the request's page with the reason, and returns false.
+ */
+async function applyDecision(
+  plugin: PluginContext,
+  request: Request,
+  response: Response,
+  accessRequest: AccessRequestRow,
+  input: { decision: Decision; version: number; reason: string | null; message: string | null },
+): Promise<boolean> {
+  const context = plugin.host.requestContext(request);
   const result = await plugin.decisions.decide({
     practiceId: context.practice.id,
     staffId: context.staff!.id,
     staffName: context.staff!.displayName,
     requestId: accessRequest.id,
-    decision,
-    expectedVersion: version,
-    reason: value.reason || null,
-    messageToPatient: value.message || null,
+    decision: input.decision,
+    expectedVersion: input.version,
+    reason: input.reason,
+    messageToPatient: input.message,
   });
   if (result.outcome === 'rejected') {
+    plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision: input.decision, reason: result.reason }, 'access decision rejected');
+    const t = plugin.translator.forLocale(context.locale);
     await showPatientAccess(plugin, request, response, {
+      requestId: accessRequest.id,
       status: decisionRejectionStatus[result.reason],
       error: t(`clinicalAccess.decisions.errors.${result.reason}`),
     });
+    return false;
+  }
+  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision: input.decision }, 'access decision recorded');
+  return true;
+}
+
+/** POST /access/:requestId/decision: approve, deny or revoke one patient's access from their page. */
+export async function decideOnRequest(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const prepared = await prepareStaffAction(plugin, request, response, decisionFormSchema, 'clinicalAccess.decisions.errors.invalidForm');
+  if (!prepared) {
     return;
   }
+  const { accessRequest, value } = prepared;
+  if (await applyDecision(plugin, request, response, accessRequest, { decision: value.decision, version: value.version, reason: value.reason || null, message: value.message || null })) {
+    response.redirect(303, `${request.baseUrl}/access/${accessRequest.id}?notice=${value.decision}`);
+  }
+}
 
-  plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'access decision recorded');
-  if (value.returnTo === 'list') {
+/** POST /access/decision: approve, deny or revoke with a row's button on the list, with no reason or message. */
+export async function decideFromList(plugin: PluginContext, request: Request, response: Response): Promise<void> {
+  const context = plugin.host.requestContext(request);
+  const t = plugin.translator.forLocale(context.locale);
+  const { error, value } = listDecisionFormSchema.validate(request.body ?? {});
+  if (error) {
+    plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, field: error.details[0]?.path.join('.') }, 'list decision form invalid');
+    const bodyHtml = plugin.templates.render('staff/error', {
+      t,
+      csrfToken: plugin.host.sessions.csrfToken(request),
+      message: t('clinicalAccess.decisions.errors.invalidForm'),
+      backHref: `${request.baseUrl}/access`,
+    });
+    plugin.host.views.render(request, response, { surface: 'staff', status: 400, title: t('clinicalAccess.staffList.title'), bodyHtml });
+    return;
+  }
+  const [, decision, requestId, version] = rowDecisionPattern.exec(value.rowDecision)!;
+  const accessRequest = await plugin.access.findById(context.practice.id, Number(requestId));
+  if (!accessRequest) {
+    plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId }, 'list decision names no request of this practice');
+    sendRequestNotFound(plugin, request, response);
+    return;
+  }
+  if (await applyDecision(plugin, request, response, accessRequest, { decision: decision as Decision, version: Number(version), reason: null, message: null })) {
     // The address names the request of the notice, so the list can check the notice against it.
     const list = listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' });
     response.redirect(303, `${list}${list.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
-    return;
   }
-  response.redirect(303, `${request.baseUrl}/access/${accessRequest.id}?notice=${decision}`);
 }
 
 /** POST /access/:requestId/verify-in-person: staff saw the patient's photo ID at the practice. */

@@ -64,11 +64,11 @@ export async function prepareStaffAction<Value>(
  */
 export function decisionsOpenTo(
   permissions: ReadonlySet<string>,
-  request: Pick<AccessRequestRow, 'status' | 'identityVerifiedAt'>,
+  request: Pick<AccessRequestRow, 'status'> & { identityVerified: boolean },
 ): { approve: boolean; deny: boolean; revoke: boolean } {
   const decide = permissions.has('clinicalAccess.decide');
   return {
-    approve: decide && DECISION_RULES.approve.from.includes(request.status) && request.identityVerifiedAt !== null,
+    approve: decide && DECISION_RULES.approve.from.includes(request.status) && request.identityVerified,
     deny: decide && DECISION_RULES.deny.from.includes(request.status),
     revoke: decide && DECISION_RULES.revoke.from.includes(request.status),
   };
@@ -79,11 +79,12 @@ export async function showPatientAccess(
   plugin: PluginContext,
   request: Request,
   response: Response,
-  options: { status?: number; error?: string | null; notice?: string | null } = {},
+  options: { requestId?: number; status?: number; error?: string | null; notice?: string | null } = {},
 ): Promise<void> {
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
-  const accessRequest = await requestFromUrl(plugin, request);
+  // A decision from the list names its request in the form, not in the address.
+  const accessRequest = options.requestId === undefined ? await requestFromUrl(plugin, request) : await plugin.access.findById(context.practice.id, options.requestId);
   if (!accessRequest) {
     sendRequestNotFound(plugin, request, response);
     return;
@@ -159,7 +160,7 @@ export async function showPatientAccess(
       to: typeof event.details.to === 'string' ? event.details.to : null,
     })),
     can: {
-      ...decisionsOpenTo(permissions, accessRequest),
+      ...decisionsOpenTo(permissions, { status, identityVerified: accessRequest.identityVerifiedAt !== null }),
       approveBlocked: permissions.has('clinicalAccess.decide') && DECISION_RULES.approve.from.includes(status) && accessRequest.identityVerifiedAt === null,
       verifyInPerson: permissions.has('clinicalAccess.verifyInPerson') && ['identity_pending', 'identity_failed', 'identity_mismatch'].includes(status),
       resetMfa: permissions.has('clinicalAccess.resetMfa') && (mfa.enrolled || mfa.confirmed),

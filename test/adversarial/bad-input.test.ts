@@ -112,9 +112,9 @@ describe('adversarial: malformed input on every form', function () {
       name: 'list decision',
       agent: () => manager,
       page: () => `${staffPath}/access`,
-      action: () => `${staffPath}/access/${pendingRequestId}/decision`,
-      valid: () => ({ rowDecision: 'deny:99', returnTo: 'list', listStatus: 'pending', listQ: 'declan', listOrder: 'newest' }),
-      fields: ['rowDecision', 'returnTo', 'listStatus', 'listOrder'],
+      action: () => `${staffPath}/access/decision`,
+      valid: () => ({ rowDecision: `deny:${pendingRequestId}:99`, listStatus: 'pending', listQ: 'declan', listOrder: 'newest' }),
+      fields: ['rowDecision', 'listStatus', 'listOrder'],
     },
     {
       name: 'in-person check',

@@ -577,6 +577,7 @@ describe('staff access: decisions, permissions and the list', function () {
 
     const attempts: Array<{ role: 'receptionist' | 'nurse'; action: string; post: () => { path: string; fields: Record<string, string> } }> = [
       { role: 'receptionist', action: 'decide', post: () => ({ path: `/access/${pending.requestId}/decision`, fields: { decision: 'approve' } }) },
+      { role: 'receptionist', action: 'decide from the list', post: () => ({ path: '/access/decision', fields: { rowDecision: `deny:${pending.requestId}:1` } }) },
       { role: 'receptionist', action: 'verify in person', post: () => ({ path: `/access/${failed.requestId}/verify-in-person`, fields: { document: 'passport', confirmed: 'on' } }) },
       { role: 'receptionist', action: 'reset MFA', post: () => ({ path: `/access/${approved.requestId}/reset-mfa`, fields: { reason: 'Lost phone' } }) },
       { role: 'receptionist', action: 'change settings', post: () => ({ path: '/settings', fields: { enabled: 'on', autoApprove: 'on' } }) },
@@ -590,7 +591,8 @@ describe('staff access: decisions, permissions and the list', function () {
         const page = await staff.get(`${staffPath}/access`).expect(200);
         const { path, fields } = post();
         const before = await stateOfAll();
-        const target = path.startsWith('/access/') ? await pluginOf(journey).models.AccessRequest.findByPk(Number(path.split('/')[2])) : null;
+        const requestId = /^\/access\/(\d+)\//.exec(path)?.[1];
+        const target = requestId ? await pluginOf(journey).models.AccessRequest.findByPk(Number(requestId)) : null;
         const settingsVersion = before.settings;
 
         const response = await staff
@@ -634,8 +636,10 @@ describe('staff access: decisions, permissions and the list', function () {
       };
     }
 
-    const routes: Array<{ name: string; path: (id: number) => string; fields: (version: number) => Record<string, string> }> = [
+    const routes: Array<{ name: string; path: (id: number) => string; fields: (version: number, id: number) => Record<string, string> }> = [
       { name: 'decision', path: (id) => `/access/${id}/decision`, fields: (version) => ({ decision: 'revoke', version: String(version) }) },
+      { name: 'list decision', path: () => '/access/decision', fields: (version, id) => ({ rowDecision: `revoke:${id}:${version}` }) },
+      { name: 'list decision to approve', path: () => '/access/decision', fields: (version, id) => ({ rowDecision: `approve:${id}:${version}` }) },
       { name: 'decision to approve', path: (id) => `/access/${id}/decision`, fields: (version) => ({ decision: 'approve', version: String(version) }) },
       { name: 'verify-in-person', path: (id) => `/access/${id}/verify-in-person`, fields: (version) => ({ document: 'passport', confirmed: 'on', version: String(version) }) },
       { name: 'reset-mfa', path: (id) => `/access/${id}/reset-mfa`, fields: () => ({ reason: 'Lost phone' }) },
@@ -664,7 +668,7 @@ describe('staff access: decisions, permissions and the list', function () {
           const response = await harbourManager
             .post(`${staffPath}${path(subject.requestId)}`)
             .type('form')
-            .send({ _csrf: csrfTokenFrom(page.text), ...fields(before.request.version) });
+            .send({ _csrf: csrfTokenFrom(page.text), ...fields(before.request.version, subject.requestId) });
 
           expect(response.status, `${name} for ${subject.patient.familyName}`).to.equal(404);
           expect(response.text).to.contain(errorTexts.notFound);
@@ -1143,21 +1147,20 @@ describe('staff access: decisions, permissions and the list', function () {
     });
 
     /**
-     * Returns what one row's decision buttons send: the list's shared hidden fields, the address
-     * the buttons post to, and each button's rowDecision value by its decision.
+     * Returns what one row's decision buttons send: the list form's address and hidden fields,
+     * and each button's rowDecision value by its decision.
      */
     function rowDecisionForm(html: string, requestId: number) {
       const row = new RegExp(`<tr data-request-id="${requestId}">[\\s\\S]*?</tr>`).exec(html)?.[0];
-      const buttons = row ? [...row.matchAll(/<button type="submit" form="cra-list-decisions" formaction="([^"]+)" name="rowDecision" value="(\w+):(\d+)">/g)] : [];
-      const form = /<form id="cra-list-decisions" method="post" action="[^"]+">[\s\S]*?<\/form>/.exec(html)?.[0];
-      if (buttons.length === 0 || !form) {
+      const buttons = row ? [...row.matchAll(/<button type="submit" name="rowDecision" value="(\w+):(\d+):(\d+)">/g)] : [];
+      const form = /<form id="cra-list-decisions" method="post" action="([^"]+)">[\s\S]*?<\/form>/.exec(html);
+      if (buttons.length === 0 || !form || !form[0].includes(row!)) {
         return null;
       }
-      const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHref(match[2]!)]));
-      const actions = new Set(buttons.map((button) => unescapeHref(button[1]!)));
-      const decisions = buttons.map((button) => button[2]!);
-      const rowDecisions = Object.fromEntries(buttons.map((button) => [button[2]!, `${button[2]}:${button[3]}`]));
-      return { fields, action: actions.size === 1 ? [...actions][0]! : null, decisions, rowDecisions };
+      const fields = Object.fromEntries([...form[0].matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHref(match[2]!)]));
+      const decisions = buttons.map((button) => button[1]!);
+      const rowDecisions = Object.fromEntries(buttons.map((button) => [button[1]!, { value: `${button[1]}:${button[2]}:${button[3]}`, requestId: Number(button[2]), version: button[3]! }]));
+      return { fields, action: unescapeHref(form[1]!), decisions, rowDecisions };
     }
 
     it('offers on each row only the decisions it allows', async function () {
@@ -1190,12 +1193,13 @@ describe('staff access: decisions, permissions and the list', function () {
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
 
-      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny });
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value });
       const after = await harbourManager.get(response.headers.location!).expect(200);
 
-      expect(form.action).to.equal(`${staffPath}/access/${requestId}/decision`);
-      expect(form.fields).to.have.keys('_csrf', 'returnTo', 'listStatus', 'listQ', 'listOrder');
-      expect(form.fields).to.deep.include({ returnTo: 'list', listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
+      expect(form.action).to.equal(`${staffPath}/access/decision`);
+      expect(form.rowDecisions.deny!.requestId).to.equal(requestId);
+      expect(form.fields).to.have.keys('_csrf', 'listStatus', 'listQ', 'listOrder');
+      expect(form.fields).to.deep.include({ listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
       expect(response.status, response.text).to.equal(303);
       expect(response.headers.location).to.equal(`${view}&notice=deny&noticeRequest=${requestId}`);
       expect(after.text).to.contain('Request denied. The patient has been told.');
@@ -1210,7 +1214,7 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=denied&q=${encodeURIComponent(denied!.displayName)}`).expect(200);
       const form = rowDecisionForm(page.text, Number(denied!.id))!;
 
-      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.approve });
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.approve!.value });
 
       expect(form.decisions).to.deep.equal(['approve']);
       expect(response.status, response.text).to.equal(303);
@@ -1221,9 +1225,9 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
-      await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny }).expect(303);
+      await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value }).expect(303);
 
-      const stale = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny });
+      const stale = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value });
 
       expect(stale.status).to.equal(409);
       expect(stale.text).to.contain('changed');
@@ -1234,17 +1238,20 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
-      const version = form.rowDecisions.deny!.split(':')[1]!;
+      const { version } = form.rowDecisions.deny!;
       const before = await plugin.models.AccessRequest.findByPk(requestId, { raw: true });
 
       const mixed = [
-        { rowDecision: `deny:${version}`, decision: 'deny' },
-        { rowDecision: `deny:${version}`, version },
-        { decision: 'deny' },
-        { rowDecision: 'deny:2147483648' },
-        { rowDecision: 'deny:0' },
-        { rowDecision: `deny:${version}`, extra: 'deny' },
-        { rowDecision: `Deny:${version}` },
+        { rowDecision: `deny:${requestId}:${version}`, decision: 'deny' },
+        { rowDecision: `deny:${requestId}:${version}`, version },
+        { rowDecision: `deny:${requestId}:${version}`, reason: 'Not known here' },
+        { decision: 'deny', version },
+        { rowDecision: `deny:${requestId}:2147483648` },
+        { rowDecision: `deny:${requestId}:0` },
+        { rowDecision: `deny:0:${version}` },
+        { rowDecision: `deny:${requestId}` },
+        { rowDecision: `deny:${requestId}:${version}`, extra: 'deny' },
+        { rowDecision: `Deny:${requestId}:${version}` },
       ];
       const responses = [];
       for (const fields of mixed) {
