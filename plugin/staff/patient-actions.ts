@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { Request, Response } from 'express';
 import type { PluginContext } from '../plugin-context.js';
-import { prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
+import { decisionsOpenTo, prepareStaffAction, requestFromUrl, sendRequestNotFound, showPatientAccess } from './patient-page.js';
 import type { AccessRequestRow } from '../db/models.js';
 import { ACCESS_STATUSES } from './access-list.js';
 import { listHref } from './list-page.js';
@@ -11,15 +11,18 @@ const printableText = /^[^\p{Cc}]*$/u;
 
 const MAX_VERSION = 2_147_483_647;
 
+// A tab pasted with the text becomes a space rather than rejecting the form.
+const reasonField = Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText);
+// Line breaks are allowed in the message to the patient; other control characters are not.
+const messageField = Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u);
+
 /** The patient's page sends the decision and the version of the request it showed. */
 export const decisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
   decision: Joi.string().valid(...DECISIONS).required(),
   version: Joi.number().integer().min(1).max(MAX_VERSION).required(),
-  // A tab pasted with the text becomes a space rather than rejecting the form.
-  reason: Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText),
-  // Line breaks are allowed in the message to the patient; other control characters are not.
-  message: Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u),
+  reason: reasonField,
+  message: messageField,
 });
 
 /** A list button's value: the decision, the request and the version the row showed. */
@@ -28,7 +31,8 @@ const rowDecisionPattern = new RegExp(`^(${DECISIONS.join('|')}):([1-9][0-9]{0,1
 /**
  * The list has one form for all its rows. Each row's button sends its decision, request and
  * version in one field, rowDecision=approve:52670:3. The list's filter, search and order come
- * too, so the decision returns to the same view.
+ * too, so the decision returns to the same view. The confirmation page sends the same fields
+ * with confirmed=yes, and the reason and message typed there.
  */
 export const listDecisionFormSchema = Joi.object({
   _csrf: Joi.string().max(1000),
@@ -36,10 +40,20 @@ export const listDecisionFormSchema = Joi.object({
     .pattern(rowDecisionPattern)
     .custom((text: string, helpers) => (Number(rowDecisionPattern.exec(text)![3]) <= MAX_VERSION ? text : helpers.error('any.invalid')))
     .required(),
+  confirmed: Joi.string().valid('yes'),
+  reason: reasonField,
+  message: messageField,
   listStatus: Joi.string().valid('all', ...ACCESS_STATUSES),
   listQ: Joi.string().allow('').max(100).pattern(printableText),
   listOrder: Joi.string().valid('newest', 'oldest'),
 });
+
+/**
+ * Decisions that a list button only proposes. A confirmation page, with the reason and the
+ * message, comes before each, because each ends a request or access and notifies the patient.
+ * An approval from the list applies at once.
+ */
+const CONFIRMED_FROM_LIST: ReadonlySet<Decision> = new Set(['deny', 'revoke']);
 
 /** The identity documents staff may record; the patient page offers these in a list. */
 export const IN_PERSON_DOCUMENTS = ['passport', 'driving_licence', 'national_identity_card', 'other_photo_id'] as const;
@@ -106,7 +120,10 @@ export async function decideOnRequest(plugin: PluginContext, request: Request, r
   }
 }
 
-/** POST /access/decision: approve, deny or revoke with a row's button on the list, with no reason or message. */
+/**
+ * POST /access/decision: approve, deny or revoke with a row's button on the list. Deny and revoke
+ * show a confirmation page first, which posts here again with confirmed=yes.
+ */
 export async function decideFromList(plugin: PluginContext, request: Request, response: Response): Promise<void> {
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
@@ -122,17 +139,50 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
     plugin.host.views.render(request, response, { surface: 'staff', status: 400, title: t('clinicalAccess.staffList.title'), bodyHtml });
     return;
   }
-  const [, decision, requestId, version] = rowDecisionPattern.exec(value.rowDecision)!;
+  const [, decisionText, requestId, versionText] = rowDecisionPattern.exec(value.rowDecision)!;
+  const decision = decisionText as Decision;
+  const version = Number(versionText);
   const accessRequest = await plugin.access.findById(context.practice.id, Number(requestId));
   if (!accessRequest) {
     plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId }, 'list decision names no request of this practice');
     sendRequestNotFound(plugin, request, response);
     return;
   }
-  if (await applyDecision(plugin, request, response, accessRequest, { decision: decision as Decision, version: Number(version), reason: null, message: null })) {
+  const list = { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' };
+
+  if (CONFIRMED_FROM_LIST.has(decision) && value.confirmed !== 'yes') {
+    // Nothing changes yet. A row that changed since the list was shown gets the stale-decision
+    // error, rather than a confirmation page for a status the request no longer has.
+    const open = decisionsOpenTo(context.staff!.permissions, { status: accessRequest.status, identityVerified: accessRequest.identityVerifiedAt !== null });
+    if (accessRequest.version !== version || !open[decision]) {
+      plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'list decision not confirmed: the request changed');
+      await showPatientAccess(plugin, request, response, { requestId: accessRequest.id, status: 409, error: t('clinicalAccess.decisions.errors.staleVersion') });
+      return;
+    }
+    const title = t(`clinicalAccess.listDecision.titles.${decision}`, { name: accessRequest.displayName });
+    const bodyHtml = plugin.templates.render('staff/list-decision', {
+      t,
+      csrfToken: plugin.host.sessions.csrfToken(request),
+      basePath: request.baseUrl,
+      title,
+      decision,
+      rowDecision: value.rowDecision,
+      list,
+      cancelHref: listHref(request.baseUrl, list),
+      request: {
+        birthDate: accessRequest.birthDate,
+        status: accessRequest.status,
+        statusLabel: t(`clinicalAccess.statuses.${accessRequest.status}`),
+      },
+    });
+    plugin.host.views.render(request, response, { surface: 'staff', title, bodyHtml });
+    return;
+  }
+
+  if (await applyDecision(plugin, request, response, accessRequest, { decision, version, reason: value.reason || null, message: value.message || null })) {
     // The address names the request of the notice, so the list can check the notice against it.
-    const list = listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' });
-    response.redirect(303, `${list}${list.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
+    const listAddress = listHref(request.baseUrl, list);
+    response.redirect(303, `${listAddress}${listAddress.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
   }
 }
 

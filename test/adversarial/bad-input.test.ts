@@ -113,8 +113,8 @@ describe('adversarial: malformed input on every form', function () {
       agent: () => manager,
       page: () => `${staffPath}/access`,
       action: () => `${staffPath}/access/decision`,
-      valid: () => ({ rowDecision: `deny:${pendingRequestId}:99`, listStatus: 'pending', listQ: 'declan', listOrder: 'newest' }),
-      fields: ['rowDecision', 'listStatus', 'listOrder'],
+      valid: () => ({ rowDecision: `deny:${pendingRequestId}:99`, confirmed: 'yes', reason: 'ok', listStatus: 'pending', listQ: 'declan', listOrder: 'newest' }),
+      fields: ['rowDecision', 'confirmed', 'reason', 'listStatus', 'listOrder'],
     },
     {
       name: 'in-person check',
@@ -150,7 +150,7 @@ describe('adversarial: malformed input on every form', function () {
           if (route.name === 'authenticator reset' && !['empty', 'whitespace', 'control characters', 'a line break', 'a very long value'].includes(label)) {
             continue;
           }
-          if (field === 'reason' && route.name === 'decision' && !['control characters', 'a line break', 'a very long value'].includes(label)) {
+          if (field === 'reason' && (route.name === 'decision' || route.name === 'list decision') && !['control characters', 'a line break', 'a very long value'].includes(label)) {
             continue;
           }
           const before = await stateFingerprint();

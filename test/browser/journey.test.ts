@@ -258,6 +258,26 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       expect((await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status).to.equal('approved');
       await check(staffPage, 'staff list after a decision');
     });
+
+    it('asks before revoking from the list', async function () {
+      const statusOfPatient = async () => (await accessRequestOf(journey, await patientIdOf(journey, portalLogin)))!.status;
+      await openPage(staffPage, journey, `${staffPath}/access?status=approved`);
+      await clickAndLoad(staffPage, `Revoke ${patientName}`);
+
+      expect(await mainHeading(staffPage)).to.equal(`Revoke ${patientName}'s access?`);
+      await check(staffPage, 'list decision confirmation');
+      await clickAndLoad(staffPage, 'Cancel and go back to the list', 'link');
+      expect(new URL(staffPage.url()).search).to.equal('?status=approved');
+      expect(await statusOfPatient()).to.equal('approved');
+
+      await clickAndLoad(staffPage, `Revoke ${patientName}`);
+      await staffPage.getByLabel('Reason (optional)').fill('The patient asked to stop online access');
+      await clickAndLoad(staffPage, 'Revoke access');
+
+      expect(new URL(staffPage.url()).searchParams.get('notice')).to.equal('revoke');
+      expect(await staffPage.locator('[role="status"]').textContent()).to.contain('Access revoked.');
+      expect(await statusOfPatient()).to.equal('revoked');
+    });
   });
 
   describe('patient whose details do not match', function () {
@@ -317,7 +337,7 @@ describeWithBrowser(`browser journey${unavailable === null ? '' : ` (skipped: ${
       expect(await mainHeading(page)).to.equal('Waiting for the practice to approve');
 
       // Staff approve from the list with JavaScript off too: each row's button submits the list's
-      // one form through its form and formaction attributes.
+      // one form, which contains the table.
       const staffPage = await newPage({ javaScriptEnabled: false });
       await signInWithBrowser(staffPage, journey, 'admin', 'manager@riverside.example.test');
       await openPage(staffPage, journey, `${staffPath}/access?status=pending`);

@@ -1187,24 +1187,80 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(page.text).to.not.contain('cra-list-decisions');
     });
 
-    it('denies from the list and returns to the same view', async function () {
+    /** Returns the hidden fields and the cancel address of a list decision's confirmation page. */
+    function confirmationOf(html: string) {
+      const form = /<form method="post" action="[^"]+\/access\/decision" class="cra-decision-form">[\s\S]*?<\/form>/.exec(html)?.[0] ?? '';
+      const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHref(match[2]!)]));
+      const cancel = /<a href="([^"]+)">Cancel and go back to the list<\/a>/.exec(form)?.[1];
+      return { fields, cancelHref: cancel === undefined ? null : unescapeHref(cancel) };
+    }
+
+    it('asks before denying from the list', async function () {
+      const plugin = pluginOf(journey);
       const view = `${staffPath}/access?status=pending&q=ada`;
       const page = await harbourManager.get(view).expect(200);
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
+      const before = await plugin.models.AccessRequest.findByPk(requestId, { raw: true });
+      const eventsBefore = await plugin.models.AuditEvent.count({ where: { practiceId: harbourId } });
 
       const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value });
-      const after = await harbourManager.get(response.headers.location!).expect(200);
+      const confirmation = confirmationOf(response.text);
 
       expect(form.action).to.equal(`${staffPath}/access/decision`);
       expect(form.rowDecisions.deny!.requestId).to.equal(requestId);
       expect(form.fields).to.have.keys('_csrf', 'listStatus', 'listQ', 'listOrder');
       expect(form.fields).to.deep.include({ listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
+      expect(response.status, response.text).to.equal(200);
+      expect(response.text).to.match(/<h1>Deny .+ request\?<\/h1>/);
+      expect(response.text).to.contain('<button type="submit">Deny request</button>');
+      expect(response.text).to.contain('name="reason"');
+      expect(response.text).to.contain('name="message"');
+      expect(confirmation.fields).to.deep.include({ rowDecision: form.rowDecisions.deny!.value, confirmed: 'yes', listStatus: 'pending', listQ: 'ada', listOrder: 'newest' });
+      expect(confirmation.cancelHref).to.equal(view);
+      expect(await plugin.models.AccessRequest.findByPk(requestId, { raw: true })).to.deep.equal(before);
+      expect(await plugin.models.AuditEvent.count({ where: { practiceId: harbourId } })).to.equal(eventsBefore);
+    });
+
+    it('denies from the list once confirmed', async function () {
+      const plugin = pluginOf(journey);
+      const view = `${staffPath}/access?status=pending&q=ada`;
+      const page = await harbourManager.get(view).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      const question = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value }).expect(200);
+      const { fields } = confirmationOf(question.text);
+      const patientId = (await plugin.models.AccessRequest.findByPk(requestId))!.subjectPatientId;
+      const notificationsBefore = (await notificationsOf(patientId)).length;
+
+      const response = await harbourManager.post(form.action!).type('form').send({ ...fields, reason: 'Not registered here', message: 'Please call the practice.' });
+      const after = await harbourManager.get(response.headers.location!).expect(200);
+      const notifications = await notificationsOf(patientId);
+
       expect(response.status, response.text).to.equal(303);
       expect(response.headers.location).to.equal(`${view}&notice=deny&noticeRequest=${requestId}`);
       expect(after.text).to.contain('Request denied. The patient has been told.');
       expect(listedRequestIds(after.text)).to.not.include(requestId);
-      expect((await pluginOf(journey).models.AccessRequest.findByPk(requestId))!.status).to.equal('denied');
+      expect((await plugin.models.AccessRequest.findByPk(requestId))!.status).to.equal('denied');
+      expect((await plugin.models.AccessRequest.findByPk(requestId))!.decisionReason).to.equal('Not registered here');
+      expect(notifications).to.have.length(notificationsBefore + 1);
+      expect(notifications.at(-1)!.body).to.contain('Please call the practice.');
+    });
+
+    it('asks before revoking from the list', async function () {
+      const plugin = pluginOf(journey);
+      const page = await harbourManager.get(`${staffPath}/access?status=approved`).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      const before = await plugin.models.AccessRequest.findByPk(requestId, { raw: true });
+
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.revoke!.value });
+
+      expect(response.status, response.text).to.equal(200);
+      expect(response.text).to.match(/<h1>Revoke .+ access\?<\/h1>/);
+      expect(response.text).to.contain('<button type="submit">Revoke access</button>');
+      expect(confirmationOf(response.text).cancelHref).to.equal(`${staffPath}/access?status=approved`);
+      expect(await plugin.models.AccessRequest.findByPk(requestId, { raw: true })).to.deep.equal(before);
     });
 
     it('approves a verified request from the list', async function () {
@@ -1225,12 +1281,16 @@ describe('staff access: decisions, permissions and the list', function () {
       const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
       const requestId = listedRequestIds(page.text)[0]!;
       const form = rowDecisionForm(page.text, requestId)!;
-      await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value }).expect(303);
+      const confirmed = { ...form.fields, rowDecision: form.rowDecisions.deny!.value, confirmed: 'yes' };
+      await harbourManager.post(form.action!).type('form').send(confirmed).expect(303);
 
-      const stale = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value });
+      const staleConfirmation = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value });
+      const stale = await harbourManager.post(form.action!).type('form').send(confirmed);
 
+      expect(staleConfirmation.status).to.equal(409);
+      expect(staleConfirmation.text).to.contain(errorTexts.staleVersion);
       expect(stale.status).to.equal(409);
-      expect(stale.text).to.contain('changed');
+      expect(stale.text).to.contain(errorTexts.staleVersion);
     });
 
     it('rejects mixed or impossible list decisions', async function () {
@@ -1244,7 +1304,6 @@ describe('staff access: decisions, permissions and the list', function () {
       const mixed = [
         { rowDecision: `deny:${requestId}:${version}`, decision: 'deny' },
         { rowDecision: `deny:${requestId}:${version}`, version },
-        { rowDecision: `deny:${requestId}:${version}`, reason: 'Not known here' },
         { decision: 'deny', version },
         { rowDecision: `deny:${requestId}:2147483648` },
         { rowDecision: `deny:${requestId}:0` },
@@ -1252,6 +1311,8 @@ describe('staff access: decisions, permissions and the list', function () {
         { rowDecision: `deny:${requestId}` },
         { rowDecision: `deny:${requestId}:${version}`, extra: 'deny' },
         { rowDecision: `Deny:${requestId}:${version}` },
+        { rowDecision: `deny:${requestId}:${version}`, confirmed: 'no' },
+        { rowDecision: `deny:${requestId}:${version}`, confirmed: 'yes', reason: 'x'.repeat(501) },
       ];
       const responses = [];
       for (const fields of mixed) {
