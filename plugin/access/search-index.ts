@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import type { HostPatient } from '../host/contract.js';
 import type { PluginModels } from '../db/models.js';
 
@@ -188,60 +188,75 @@ interface StoredRequest {
 /**
  * Writes every request's search name and search rows again from its display name, a batch of
  * requests at a time, and returns how many requests it read. The migration that brought in the
- * prefix table and the current folding calls it. Each batch commits on its own, so a run that
- * stops can start again.
+ * prefix table and the current folding calls it, and so does the sandbox's
+ * `sandbox:rebuild-search-index` command, which repairs the rows while the plugin runs.
+ *
+ * Each batch is read and written in one transaction, with its requests locked (FOR UPDATE on
+ * MySQL and MariaDB, a write lock from the start on SQLite). A status change in the meantime
+ * therefore waits for the batch, then copies its status into the new rows. On MySQL and MariaDB
+ * the last batch also locks the gap after the newest request, so a new request waits for it too.
+ * Each batch commits on its own, so a run that stops can start again.
  */
 export async function rebuildSearchIndex(sequelize: Sequelize, batchSize = 500): Promise<number> {
-  const queryInterface = sequelize.getQueryInterface();
   let lastId = 0;
   let read = 0;
+  const lockRows = sequelize.getDialect() === 'mysql' || sequelize.getDialect() === 'mariadb' ? ' FOR UPDATE' : '';
   for (;;) {
-    const requests = await sequelize.query<StoredRequest>(
-      'SELECT id, practice_id, status, last_changed_at, display_name, search_name FROM cra_access_requests WHERE id > :lastId ORDER BY id LIMIT :limit',
-      { replacements: { lastId, limit: batchSize }, type: QueryTypes.SELECT },
-    );
+    const requests = await sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+      const batch = await sequelize.query<StoredRequest>(
+        `SELECT id, practice_id, status, last_changed_at, display_name, search_name FROM cra_access_requests WHERE id > :lastId ORDER BY id LIMIT :limit${lockRows}`,
+        { replacements: { lastId, limit: batchSize }, type: QueryTypes.SELECT, transaction },
+      );
+      if (batch.length > 0) {
+        await rewriteSearchRows(sequelize, batch, transaction);
+      }
+      return batch;
+    });
     if (requests.length === 0) {
       return read;
     }
-    const ids = requests.map((request) => request.id);
-    // The display name is the given names and the family name joined by spaces, which is
-    // how searchNameOf joins them too.
-    const names = requests.map((request) => ({ givenNames: [], familyName: request.display_name }));
-    const wordsOfRequest = names.map((name) => searchTokensOf(name));
-    const tokens = requests.flatMap((request, index) =>
-      wordsOfRequest[index]!.map((token) => ({ practice_id: request.practice_id, request_id: request.id, token })),
-    );
-    const prefixes = requests.flatMap((request, index) =>
-      searchPrefixesOf(wordsOfRequest[index]!).map((prefix) => ({
-        request_id: request.id,
-        prefix,
-        practice_id: request.practice_id,
-        status: request.status,
-        last_changed_at: request.last_changed_at,
-      })),
-    );
-
-    await sequelize.transaction(async (transaction) => {
-      await sequelize.query('DELETE FROM cra_request_name_tokens WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
-      await sequelize.query('DELETE FROM cra_request_name_prefixes WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
-      for (const [index, request] of requests.entries()) {
-        const searchName = searchNameOf(names[index]!);
-        if (searchName !== request.search_name) {
-          await sequelize.query('UPDATE cra_access_requests SET search_name = :searchName WHERE id = :id', {
-            replacements: { searchName, id: request.id },
-            type: QueryTypes.UPDATE,
-            transaction,
-          });
-        }
-      }
-      if (tokens.length > 0) {
-        await queryInterface.bulkInsert('cra_request_name_tokens', tokens, { transaction });
-      }
-      if (prefixes.length > 0) {
-        await queryInterface.bulkInsert('cra_request_name_prefixes', prefixes, { transaction });
-      }
-    });
     read += requests.length;
-    lastId = Number(ids[ids.length - 1]);
+    lastId = Number(requests[requests.length - 1]!.id);
+  }
+}
+
+/** Deletes and writes again the search name, tokens and prefixes of a batch of requests. */
+async function rewriteSearchRows(sequelize: Sequelize, requests: StoredRequest[], transaction: Transaction): Promise<void> {
+  const queryInterface = sequelize.getQueryInterface();
+  const ids = requests.map((request) => request.id);
+  // The display name is the given names and the family name joined by spaces, which is
+  // how searchNameOf joins them too.
+  const names = requests.map((request) => ({ givenNames: [], familyName: request.display_name }));
+  const wordsOfRequest = names.map((name) => searchTokensOf(name));
+  const tokens = requests.flatMap((request, index) =>
+    wordsOfRequest[index]!.map((token) => ({ practice_id: request.practice_id, request_id: request.id, token })),
+  );
+  const prefixes = requests.flatMap((request, index) =>
+    searchPrefixesOf(wordsOfRequest[index]!).map((prefix) => ({
+      request_id: request.id,
+      prefix,
+      practice_id: request.practice_id,
+      status: request.status,
+      last_changed_at: request.last_changed_at,
+    })),
+  );
+
+  await sequelize.query('DELETE FROM cra_request_name_tokens WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
+  await sequelize.query('DELETE FROM cra_request_name_prefixes WHERE request_id IN (:ids)', { replacements: { ids }, type: QueryTypes.DELETE, transaction });
+  for (const [index, request] of requests.entries()) {
+    const searchName = searchNameOf(names[index]!);
+    if (searchName !== request.search_name) {
+      await sequelize.query('UPDATE cra_access_requests SET search_name = :searchName WHERE id = :id', {
+        replacements: { searchName, id: request.id },
+        type: QueryTypes.UPDATE,
+        transaction,
+      });
+    }
+  }
+  if (tokens.length > 0) {
+    await queryInterface.bulkInsert('cra_request_name_tokens', tokens, { transaction });
+  }
+  if (prefixes.length > 0) {
+    await queryInterface.bulkInsert('cra_request_name_prefixes', prefixes, { transaction });
   }
 }

@@ -1,10 +1,17 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { QueryTypes, type QueryInterface } from 'sequelize';
 import type { AccessStatus } from '../../plugin/db/models.js';
 import { listAccessRequests, type AccessListPage, type ListCursor } from '../../plugin/staff/access-list.js';
 import { toHostPatient } from '../../sandbox/host-api.js';
 import { pluginOf, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { searchIndexDrift } from '../support/search-index.js';
+import { rebuildSearchIndex } from '../../plugin/access/search-index.js';
+
+const run = promisify(execFile);
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Patients with requests, oldest request first. */
 const people = [
@@ -215,6 +222,45 @@ describe('staff list: name search', function () {
     await runPrefixMigration();
 
     expect(keysOf(await search('lucja'))).to.deep.equal(['lucja']);
+    expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);
+  });
+
+  it('rebuilds the index while statuses change', async function () {
+    const plugin = pluginOf(testSandbox);
+    const requests = await plugin.models.AccessRequest.findAll({ where: { practiceId, status: 'identity_pending' }, order: [['id', 'ASC']] });
+    testSandbox.clock.advance(60_000);
+
+    // Batches of 2 give the status changes many chances to fall between a batch's read and its write.
+    const [rebuilt, ...results] = await Promise.all([
+      rebuildSearchIndex(testSandbox.sandbox.sequelize, 2),
+      ...requests.map((request) =>
+        plugin.access.transition(request, { from: ['identity_pending'], to: 'identity_failed', actor: { type: 'system', id: null }, action: 'test.moved' }),
+      ),
+    ]);
+
+    expect(requests.length).to.be.greaterThan(5);
+    expect(rebuilt).to.be.greaterThan(requests.length);
+    expect(results.every((result) => result.applied)).to.equal(true);
+    expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);
+    expect((await search('okoro', { status: 'identity_pending' })).rows).to.have.length(0);
+    expect((await search('okoro', { status: 'identity_failed' })).rows).to.have.length(10);
+  });
+
+  it('repairs missing rows through the sandbox command', async function () {
+    const plugin = pluginOf(testSandbox);
+    const mariam = requestOfKey.get('mariam')!;
+    // A request written by code from before the prefix rows has none.
+    await plugin.models.RequestNamePrefix.destroy({ where: { requestId: mariam } });
+    expect(keysOf(await search('peñalver'))).to.deep.equal([]);
+
+    const { stdout } = await run('npx', ['tsx', 'sandbox/cli/rebuild-search-index.ts'], {
+      cwd: projectRoot,
+      // The command reads DATABASE_URL; here it names this test file's own database.
+      env: { ...process.env, DATABASE_URL: testSandbox.database.url },
+    });
+
+    expect(stdout).to.match(/wrote the name search rows of \d+ access requests again/);
+    expect(keysOf(await search('peñalver'))).to.deep.equal(['mariam']);
     expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);
   });
 });
