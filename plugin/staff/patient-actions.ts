@@ -14,7 +14,9 @@ const MAX_VERSION = 2_147_483_647;
 // A tab pasted with the text becomes a space rather than rejecting the form.
 const reasonField = Joi.string().allow('').replace(/\t/g, ' ').trim().max(500).pattern(printableText);
 // Line breaks are allowed in the message to the patient; other control characters are not.
-const messageField = Joi.string().allow('').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\r?\n)*$/u);
+// Browsers send a line break as CR LF but count it as one character against maxlength, so it
+// becomes LF before the length is checked.
+const messageField = Joi.string().allow('').replace(/\r\n/g, '\n').replace(/\t/g, ' ').trim().max(1000).pattern(/^(?:[^\p{Cc}]|\n)*$/u);
 
 /** The patient's page sends the decision and the version of the request it showed. */
 export const decisionFormSchema = Joi.object({
@@ -82,6 +84,8 @@ async function applyDecision(
   response: Response,
   accessRequest: AccessRequestRow,
   input: { decision: Decision; version: number; reason: string | null; message: string | null },
+  /** The list view the decision came from, which the request's page links back to on an error. */
+  listView?: string,
 ): Promise<boolean> {
   const context = plugin.host.requestContext(request);
   const result = await plugin.decisions.decide({
@@ -101,6 +105,7 @@ async function applyDecision(
       requestId: accessRequest.id,
       status: decisionRejectionStatus[result.reason],
       error: t(`clinicalAccess.decisions.errors.${result.reason}`),
+      ...(listView === undefined ? {} : { listHref: listView }),
     });
     return false;
   }
@@ -145,18 +150,24 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
   const accessRequest = await plugin.access.findById(context.practice.id, Number(requestId));
   if (!accessRequest) {
     plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId }, 'list decision names no request of this practice');
-    sendRequestNotFound(plugin, request, response);
+    sendRequestNotFound(plugin, request, response, listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' }));
     return;
   }
   const list = { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' };
 
   if (CONFIRMED_FROM_LIST.has(decision) && value.confirmed !== 'yes') {
-    // Nothing changes yet. A row that changed since the list was shown gets the stale-decision
-    // error, rather than a confirmation page for a status the request no longer has.
+    // Nothing changes yet. A row that changed since the list was shown, or a decision its status
+    // does not allow, gets the error the decision itself would get, not a confirmation page.
     const open = decisionsOpenTo(context.staff!.permissions, { status: accessRequest.status, identityVerified: accessRequest.identityVerifiedAt !== null });
-    if (accessRequest.version !== version || !open[decision]) {
-      plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision }, 'list decision not confirmed: the request changed');
-      await showPatientAccess(plugin, request, response, { requestId: accessRequest.id, status: 409, error: t('clinicalAccess.decisions.errors.staleVersion') });
+    let refusal: 'staleVersion' | 'notAllowedFromStatus' | null = null;
+    if (accessRequest.version !== version) {
+      refusal = 'staleVersion';
+    } else if (!open[decision]) {
+      refusal = 'notAllowedFromStatus';
+    }
+    if (refusal) {
+      plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision, reason: refusal }, 'list decision not offered for confirmation');
+      await showPatientAccess(plugin, request, response, { requestId: accessRequest.id, status: 409, error: t(`clinicalAccess.decisions.errors.${refusal}`), listHref: listHref(request.baseUrl, list) });
       return;
     }
     const title = t(`clinicalAccess.listDecision.titles.${decision}`, { name: accessRequest.displayName });
@@ -179,7 +190,7 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
     return;
   }
 
-  if (await applyDecision(plugin, request, response, accessRequest, { decision, version, reason: value.reason || null, message: value.message || null })) {
+  if (await applyDecision(plugin, request, response, accessRequest, { decision, version, reason: value.reason || null, message: value.message || null }, listHref(request.baseUrl, list))) {
     // The address names the request of the notice, so the list can check the notice against it.
     const listAddress = listHref(request.baseUrl, list);
     response.redirect(303, `${listAddress}${listAddress.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);

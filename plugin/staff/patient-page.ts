@@ -18,15 +18,18 @@ export async function requestFromUrl(plugin: PluginContext, request: Request) {
   return plugin.access.findById(context.practice.id, Number(requestId));
 }
 
-/** Sends the staff "not found" page; ids from another practice get the same response. */
-export function sendRequestNotFound(plugin: PluginContext, request: Request, response: Response): void {
+/**
+ * Sends the staff "not found" page; ids from another practice get the same response. Its link
+ * goes back to `listView`, or to the whole list.
+ */
+export function sendRequestNotFound(plugin: PluginContext, request: Request, response: Response, listView?: string): void {
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
   const bodyHtml = plugin.templates.render('staff/error', {
     t,
     csrfToken: plugin.host.sessions.csrfToken(request),
     message: t('clinicalAccess.staffPatient.errors.notFound'),
-    backHref: `${request.baseUrl}/access`,
+    backHref: listView ?? `${request.baseUrl}/access`,
   });
   plugin.host.views.render(request, response, { surface: 'staff', status: 404, title: t('clinicalAccess.staffPatient.notFoundTitle'), bodyHtml });
 }
@@ -79,7 +82,7 @@ export async function showPatientAccess(
   plugin: PluginContext,
   request: Request,
   response: Response,
-  options: { requestId?: number; status?: number; error?: string | null; notice?: string | null } = {},
+  options: { requestId?: number; status?: number; error?: string | null; notice?: string | null; listHref?: string } = {},
 ): Promise<void> {
   const context = plugin.host.requestContext(request);
   const t = plugin.translator.forLocale(context.locale);
@@ -117,6 +120,8 @@ export async function showPatientAccess(
     t,
     csrfToken: plugin.host.sessions.csrfToken(request),
     basePath: request.baseUrl,
+    // A decision made on the list links back to the view it came from.
+    listHref: options.listHref ?? `${request.baseUrl}/access`,
     error: options.error ?? null,
     notice: options.notice ?? (queryNotice !== null && Object.hasOwn(noticeHolds, queryNotice) && noticeHolds[queryNotice] ? queryNotice : null),
     request: {

@@ -313,7 +313,7 @@ describe('host changes: patient status and details', function () {
         .send({ _csrf: csrfTokenFrom(pageBeforeChange), version, decision: 'revoke', reason: '', message: '' });
 
       expect(response.status).to.equal(409);
-      expect(response.text).to.contain('Someone else changed');
+      expect(response.text).to.contain('access changed after you opened the page');
       expect((await accessRequestOf(journey, patientId))!.status).to.equal('approved');
     });
 

@@ -56,7 +56,7 @@ const notificationSubjects = {
 };
 
 const errorTexts = {
-  staleVersion: 'Someone else changed this patient&#x27;s access after you opened the page.',
+  staleVersion: 'This patient&#x27;s access changed after you opened the page',
   notAllowedFromStatus: 'That decision does not apply to the patient&#x27;s current status.',
   identityNotVerified: 'The patient&#x27;s identity has not been verified, so access cannot be approved.',
   permissionNeeded: 'Your role does not allow this action.',
@@ -1291,6 +1291,42 @@ describe('staff access: decisions, permissions and the list', function () {
       expect(staleConfirmation.text).to.contain(errorTexts.staleVersion);
       expect(stale.status).to.equal(409);
       expect(stale.text).to.contain(errorTexts.staleVersion);
+      expect(stale.text).to.contain(`<a href="${staffPath}/access?status&#x3D;pending">Back to the list of patients</a>`);
+    });
+
+    it('rejects a list decision the status does not allow', async function () {
+      const plugin = pluginOf(journey);
+      const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      const revoke = `revoke:${requestId}:${form.rowDecisions.deny!.version}`;
+      const before = await plugin.models.AccessRequest.findByPk(requestId, { raw: true });
+
+      const question = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: revoke });
+      const confirmed = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: revoke, confirmed: 'yes' });
+
+      expect(question.status).to.equal(409);
+      expect(question.text).to.contain(errorTexts.notAllowedFromStatus);
+      expect(confirmed.status).to.equal(409);
+      expect(confirmed.text).to.contain(errorTexts.notAllowedFromStatus);
+      expect(await plugin.models.AccessRequest.findByPk(requestId, { raw: true })).to.deep.equal(before);
+    });
+
+    it('counts a typed line break as one character', async function () {
+      const plugin = pluginOf(journey);
+      const page = await harbourManager.get(`${staffPath}/access?status=pending`).expect(200);
+      const requestId = listedRequestIds(page.text)[0]!;
+      const form = rowDecisionForm(page.text, requestId)!;
+      const patientId = (await plugin.models.AccessRequest.findByPk(requestId))!.subjectPatientId;
+      // 1,000 characters as the browser counts them, sent with 24 CR LF line breaks (1,024).
+      const message = `${Array.from({ length: 25 }, () => 'x'.repeat(39)).join('\r\n')}y`;
+
+      const response = await harbourManager.post(form.action!).type('form').send({ ...form.fields, rowDecision: form.rowDecisions.deny!.value, confirmed: 'yes', message });
+      const sent = (await notificationsOf(patientId)).at(-1)!;
+
+      expect(message.replace(/\r\n/g, '\n')).to.have.length(1000);
+      expect(response.status, response.text).to.equal(303);
+      expect(sent.body).to.contain(message.replace(/\r\n/g, '\n'));
     });
 
     it('rejects mixed or impossible list decisions', async function () {
