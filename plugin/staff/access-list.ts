@@ -114,8 +114,45 @@ export function decodeCursor(value: unknown): ListCursor | null {
 }
 
 /**
+ * Most prefix rows counted for each word of a search with several words. The word with the
+ * fewest rows leads the search, so a page reads at most this many prefix rows whenever one of its
+ * words is rarer than that.
+ */
+export const LEADING_WORD_COUNT_LIMIT = 2500;
+
+/**
+ * Returns the word of a search whose prefix rows the page reads in order: the one with the
+ * fewest rows, counted up to LEADING_WORD_COUNT_LIMIT, and of those the longest. A search with one
+ * word runs no query here; one with several runs one query that reads at most
+ * LEADING_WORD_COUNT_LIMIT index entries per word.
+ */
+async function leadingWordOf(sequelize: Sequelize, query: AccessListQuery, words: readonly string[]): Promise<string> {
+  const byLength = [...words].sort((left, right) => [...right].length - [...left].length);
+  if (byLength.length === 1) {
+    return byLength[0]!;
+  }
+  const replacements: Record<string, unknown> = { practiceId: query.practiceId, limit: LEADING_WORD_COUNT_LIMIT };
+  const status = query.status === 'all' ? '' : ' AND status = :status';
+  if (query.status !== 'all') {
+    replacements.status = query.status;
+  }
+  const counts = byLength.map((word, index) => {
+    replacements[`prefix${index}`] = searchPrefixOf(word);
+    return `(SELECT COUNT(*) FROM (SELECT 1 AS found FROM cra_request_name_prefixes WHERE practice_id = :practiceId AND prefix = :prefix${index}${status} LIMIT :limit) AS c${index}) AS n${index}`;
+  });
+  const [row] = await sequelize.query<Record<string, number | string>>(`SELECT ${counts.join(', ')}`, { replacements, type: QueryTypes.SELECT });
+  let leading = 0;
+  byLength.forEach((_word, index) => {
+    if (Number(row![`n${index}`]) < Number(row![`n${leading}`])) {
+      leading = index;
+    }
+  });
+  return byLength[leading]!;
+}
+
+/**
  * Reads a page of requests whose name has a word starting with each of `words`. The prefix
- * rows of the longest word (usually the rarest) are read in list order, through an index on
+ * rows of the leading word (see leadingWordOf) are read in list order, through an index on
  * (practice, prefix, [status,] last change, id). The other words are checked for each of them,
  * and the query stops at the end of the page.
  */
@@ -129,9 +166,11 @@ async function readNameSearchPage(
   const { sequelize } = dependencies;
 
   // NOTE: rows that lack another word, or the rest of a word over 20 characters, are read and
-  // skipped. A common longest word with a rare other word therefore reads more than a page.
-  const [leading, ...others] = [...words].sort((left, right) => [...right].length - [...left].length);
-  const replacements: Record<string, unknown> = { practiceId: query.practiceId, leading: searchPrefixOf(leading!), limit };
+  // skipped. When every word has over LEADING_WORD_COUNT_LIMIT prefix rows but few requests have
+  // them all, the page still reads many rows before it is full.
+  const leading = await leadingWordOf(sequelize, query, words);
+  const others = words.filter((word) => word !== leading);
+  const replacements: Record<string, unknown> = { practiceId: query.practiceId, leading: searchPrefixOf(leading), limit };
   const conditions = ['p.practice_id = :practiceId', 'p.prefix = :leading', 'r.practice_id = :practiceId'];
 
   if (query.status !== 'all') {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon, { type SinonSpy } from 'sinon';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -262,5 +263,63 @@ describe('staff list: name search', function () {
     expect(stdout).to.match(/wrote the name search rows of \d+ access requests again/);
     expect(keysOf(await search('peñalver'))).to.deep.equal(['mariam']);
     expect(await searchIndexDrift(plugin.models, practiceId)).to.deep.equal([]);
+  });
+
+  describe('with several words', function () {
+    let bo: number;
+    let querySpy: SinonSpy;
+
+    before(async function () {
+      const patient = await testSandbox.sandbox.models.Patient.create({
+        practiceId: Number(practiceId),
+        demoKey: null,
+        givenNames: JSON.stringify(['Bo']),
+        familyName: 'Okoro',
+        birthDate: '1999-09-09',
+        status: 'active',
+        mergedIntoId: null,
+        sourceSystemId: 'name-search-bo-okoro',
+        portalLogin: null,
+        passwordHash: null,
+      });
+      bo = Number((await pluginOf(testSandbox).access.create(practiceId, toHostPatient(patient))).id);
+    });
+
+    beforeEach(function () {
+      querySpy = sinon.spy(testSandbox.sandbox.sequelize, 'query');
+    });
+
+    afterEach(function () {
+      querySpy.restore();
+    });
+
+    /** Returns the prefix whose rows the page query read in order. */
+    function leadingPrefix(): unknown {
+      const pageQuery = querySpy.getCalls().find((call) => String(call.args[0]).includes('JOIN cra_access_requests r'));
+      return (pageQuery?.args[1] as { replacements?: Record<string, unknown> } | undefined)?.replacements?.leading;
+    }
+
+    it('leads with the rarer word, not the longer', async function () {
+      const page = await search('okoro bo');
+
+      expect(page.rows.map((row) => Number(row.id))).to.deep.equal([bo]);
+      expect(leadingPrefix()).to.equal('bo');
+    });
+
+    it('leads with the longer of two equally common words', async function () {
+      const page = await search('tam tamsin');
+
+      expect(page.rows).to.have.length(10);
+      expect(leadingPrefix()).to.equal('tamsin');
+    });
+
+    it('counts the words within the status filter', async function () {
+      // The ten Tamsin Okoros moved to identity_failed above, so among identity_pending
+      // requests "okoro" and "bo" have one row each, and the longer word leads.
+      const page = await search('okoro bo', { status: 'identity_pending' });
+
+      expect(page.rows.map((row) => Number(row.id))).to.deep.equal([bo]);
+      expect(leadingPrefix()).to.equal('okoro');
+    });
   });
 });
