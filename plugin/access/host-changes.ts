@@ -1,4 +1,4 @@
-import { Op, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import type { HostPatient, PatientChangeEvent, PatientStatus } from '../host/contract.js';
 import type { AccessRequestRow, AccessStatus } from '../db/models.js';
 import type { PluginContext } from '../plugin-context.js';
@@ -32,16 +32,25 @@ export function registerHostChangeListener(plugin: PluginContext): void {
 export async function applyPatientChange(plugin: PluginContext, event: PatientChangeEvent): Promise<void> {
   const { practiceId, patientId } = event;
   const { logger } = plugin.host;
-  const requestsOfPatient = { practiceId, [Op.or]: [{ viewerPatientId: patientId }, { subjectPatientId: patientId }] };
+  // The patient's requests as viewer and as subject, each read through its own index. One read
+  // with OR found them by neither on MariaDB, so its lock covered every request of the practice
+  // and deadlocked with concurrent writes.
+  const requestsOfPatient = async (transaction?: Transaction): Promise<AccessRequestRow[]> => {
+    const lock = transaction ? { transaction, lock: transaction.LOCK.UPDATE } : {};
+    const asViewer = await plugin.models.AccessRequest.findAll({ where: { practiceId, viewerPatientId: patientId }, order: [['id', 'ASC']], ...lock });
+    const asSubject = await plugin.models.AccessRequest.findAll({ where: { practiceId, subjectPatientId: patientId }, order: [['id', 'ASC']], ...lock });
+    const byId = new Map([...asViewer, ...asSubject].map((request) => [Number(request.id), request]));
+    return [...byId.values()];
+  };
 
   try {
     // Most patients have no request, and for them no transaction is opened.
-    if ((await plugin.models.AccessRequest.count({ where: requestsOfPatient })) === 0) {
+    if ((await requestsOfPatient()).length === 0) {
       return;
     }
 
     const outcome = await plugin.host.database.sequelize.transaction(async (transaction) => {
-      const requests = await plugin.models.AccessRequest.findAll({ where: requestsOfPatient, transaction, lock: transaction.LOCK.UPDATE });
+      const requests = await requestsOfPatient(transaction);
       const nothingDone = { flagged: [] as number[], revoked: [] as number[], sessionsEnded: 0 };
       if (requests.length === 0) {
         return { patientFound: true, ...nothingDone };
