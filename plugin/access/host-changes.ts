@@ -33,24 +33,24 @@ export async function applyPatientChange(plugin: PluginContext, event: PatientCh
   const { practiceId, patientId } = event;
   const { logger } = plugin.host;
   // The patient's requests as viewer and as subject, each read through its own index. One read
-  // with OR found them by neither on MariaDB, so its lock covered every request of the practice
-  // and deadlocked with concurrent writes.
-  const requestsOfPatient = async (transaction?: Transaction): Promise<AccessRequestRow[]> => {
-    const lock = transaction ? { transaction, lock: transaction.LOCK.UPDATE } : {};
-    const asViewer = await plugin.models.AccessRequest.findAll({ where: { practiceId, viewerPatientId: patientId }, order: [['id', 'ASC']], ...lock });
-    const asSubject = await plugin.models.AccessRequest.findAll({ where: { practiceId, subjectPatientId: patientId }, order: [['id', 'ASC']], ...lock });
-    const byId = new Map([...asViewer, ...asSubject].map((request) => [Number(request.id), request]));
-    return [...byId.values()];
-  };
+  // with OR used neither index on MariaDB, so its lock covered every request of the practice and
+  // deadlocked with concurrent writes.
+  const asViewer = { practiceId, viewerPatientId: patientId };
+  const asSubject = { practiceId, subjectPatientId: patientId };
 
   try {
     // Most patients have no request, and for them no transaction is opened.
-    if ((await requestsOfPatient()).length === 0) {
+    const anyRequest = async (where: typeof asViewer | typeof asSubject) => (await plugin.models.AccessRequest.findOne({ where, attributes: ['id'] })) !== null;
+    if (!(await anyRequest(asViewer)) && !(await anyRequest(asSubject))) {
       return;
     }
 
     const outcome = await plugin.host.database.sequelize.transaction(async (transaction) => {
-      const requests = await requestsOfPatient(transaction);
+      const lock = { transaction, lock: transaction.LOCK.UPDATE, order: [['id', 'ASC']] as [string, string][] };
+      const viewerRequests = await plugin.models.AccessRequest.findAll({ where: asViewer, ...lock });
+      const subjectRequests = await plugin.models.AccessRequest.findAll({ where: asSubject, ...lock });
+      // A patient who views their own record has the same request in both reads; it is kept once.
+      const requests = [...new Map([...viewerRequests, ...subjectRequests].map((request) => [Number(request.id), request])).values()];
       const nothingDone = { flagged: [] as number[], revoked: [] as number[], sessionsEnded: 0 };
       if (requests.length === 0) {
         return { patientFound: true, ...nothingDone };

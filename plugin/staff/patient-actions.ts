@@ -147,27 +147,28 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
   const [, decisionText, requestId, versionText] = rowDecisionPattern.exec(value.rowDecision)!;
   const decision = decisionText as Decision;
   const version = Number(versionText);
+  const list = { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' };
+  const listView = listHref(request.baseUrl, list);
   const accessRequest = await plugin.access.findById(context.practice.id, Number(requestId));
   if (!accessRequest) {
     plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId }, 'list decision names no request of this practice');
-    sendRequestNotFound(plugin, request, response, listHref(request.baseUrl, { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' }));
+    sendRequestNotFound(plugin, request, response, listView);
     return;
   }
-  const list = { status: value.listStatus ?? 'all', q: value.listQ ?? '', order: value.listOrder ?? 'newest' };
 
   if (CONFIRMED_FROM_LIST.has(decision) && value.confirmed !== 'yes') {
     // Nothing changes yet. A row that changed since the list was shown, or a decision its status
     // does not allow, gets the error the decision itself would get, not a confirmation page.
     const open = decisionsOpenTo(context.staff!.permissions, { status: accessRequest.status, identityVerified: accessRequest.identityVerifiedAt !== null });
-    let refusal: 'staleVersion' | 'notAllowedFromStatus' | null = null;
+    let rejection: 'staleVersion' | 'notAllowedFromStatus' | null = null;
     if (accessRequest.version !== version) {
-      refusal = 'staleVersion';
+      rejection = 'staleVersion';
     } else if (!open[decision]) {
-      refusal = 'notAllowedFromStatus';
+      rejection = 'notAllowedFromStatus';
     }
-    if (refusal) {
-      plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision, reason: refusal }, 'list decision not offered for confirmation');
-      await showPatientAccess(plugin, request, response, { requestId: accessRequest.id, status: 409, error: t(`clinicalAccess.decisions.errors.${refusal}`), listHref: listHref(request.baseUrl, list) });
+    if (rejection) {
+      plugin.host.logger.info({ practiceId: context.practice.id, staffId: context.staff!.id, requestId: accessRequest.id, decision, reason: rejection }, 'list decision not offered for confirmation');
+      await showPatientAccess(plugin, request, response, { requestId: accessRequest.id, status: 409, error: t(`clinicalAccess.decisions.errors.${rejection}`), listHref: listView });
       return;
     }
     const title = t(`clinicalAccess.listDecision.titles.${decision}`, { name: accessRequest.displayName });
@@ -179,7 +180,7 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
       decision,
       rowDecision: value.rowDecision,
       list,
-      cancelHref: listHref(request.baseUrl, list),
+      cancelHref: listView,
       request: {
         birthDate: accessRequest.birthDate,
         status: accessRequest.status,
@@ -190,10 +191,9 @@ export async function decideFromList(plugin: PluginContext, request: Request, re
     return;
   }
 
-  if (await applyDecision(plugin, request, response, accessRequest, { decision, version, reason: value.reason || null, message: value.message || null }, listHref(request.baseUrl, list))) {
+  if (await applyDecision(plugin, request, response, accessRequest, { decision, version, reason: value.reason || null, message: value.message || null }, listView)) {
     // The address names the request of the notice, so the list can check the notice against it.
-    const listAddress = listHref(request.baseUrl, list);
-    response.redirect(303, `${listAddress}${listAddress.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
+    response.redirect(303, `${listView}${listView.includes('?') ? '&' : '?'}notice=${decision}&noticeRequest=${accessRequest.id}`);
   }
 }
 
